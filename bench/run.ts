@@ -19,11 +19,15 @@ const { values: args } = parseArgs({
     targets: { type: 'string', default: '3000' },
     tags: { type: 'string', default: '5' },
     repeat: { type: 'string', default: '5' },
+    only: { type: 'string' },
   },
 })
 const N = Number(args.targets)
 const K = Number(args.tags)
 const REPEAT = Number(args.repeat)
+// `--only a,b` runs just those workloads (for profiling one with `node --cpu-prof`).
+const only = args.only ? new Set(args.only.split(',')) : undefined
+const wanted = (name: string) => !only || only.has(name)
 const urls: Record<string, string> = {
   sqlite: `sqlite:${join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.sqlite3')}`,
   postgres: args['pg-url']!,
@@ -65,6 +69,7 @@ function median(times: number[]): number {
 }
 
 async function bench(name: string, fn: () => Promise<void>, options: { setup?: () => Promise<void>; repeat?: number } = {}): Promise<void> {
+  if (!wanted(name)) return
   const times: number[] = []
   for (let i = 0; i < (options.repeat ?? REPEAT); i++) {
     await options.setup?.()
@@ -105,7 +110,7 @@ await bench('annotate_count', async () => {
   if (!rows.every((r) => r.n === K)) throw new Error('annotate_count')
 })
 
-{
+if (wanted('get_for_model_100k')) {
   const models = [Bookmark, Animal, Note]
   const times: number[] = []
   for (let r = 0; r < REPEAT; r++) {

@@ -29,8 +29,12 @@ function cacheKeyOf(model: typeof Model, forConcreteModel: boolean): string {
 interface AliasCache {
   byKey: Map<string, ContentType>
   byId: Map<string, ContentType>
-  /** Settled promises of cached types, so a warm lookup allocates nothing. */
-  resolved: Map<ContentType, Promise<ContentType>>
+  /**
+   * Settled promises by model class (for the concrete model, and for the model itself), so a
+   * warm getForModel() is two Map lookups by object identity and allocates nothing.
+   */
+  concreteByModel: Map<typeof Model, Promise<ContentType>>
+  ownByModel: Map<typeof Model, Promise<ContentType>>
 }
 
 /**
@@ -52,7 +56,7 @@ export class ContentTypeManager extends Manager<ContentType> {
 
   private cacheFor(alias: string): AliasCache {
     let entry = this.cache.get(alias)
-    if (!entry) this.cache.set(alias, (entry = { byKey: new Map(), byId: new Map(), resolved: new Map() }))
+    if (!entry) this.cache.set(alias, (entry = { byKey: new Map(), byId: new Map(), concreteByModel: new Map(), ownByModel: new Map() }))
     return entry
   }
 
@@ -60,7 +64,6 @@ export class ContentTypeManager extends Manager<ContentType> {
     const entry = this.cacheFor(alias)
     entry.byKey.set(`${ct.appLabel}.${ct.model}`, ct)
     entry.byId.set(String(ct.id), ct)
-    entry.resolved.set(ct, Promise.resolve(ct))
   }
 
   /** Empties the cache of every alias. */
@@ -75,13 +78,21 @@ export class ContentTypeManager extends Manager<ContentType> {
    * @example
    * await ContentType.objects.getForModel(PinnedNote, { forConcreteModel: false })
    */
-  getForModel(model: ModelOrInstance, options: { forConcreteModel?: boolean } = {}): Promise<ContentType> {
-    const forConcreteModel = options.forConcreteModel ?? true
+  getForModel(model: ModelOrInstance, options?: { forConcreteModel?: boolean }): Promise<ContentType> {
+    const forConcreteModel = options?.forConcreteModel !== false
+    const modelClass = modelOf(model)
     const alias = this.cacheAlias
     const cache = this.cacheFor(alias)
-    const cached = cache.byKey.get(cacheKeyOf(modelOf(model), forConcreteModel))
-    if (cached) return cache.resolved.get(cached)!
-    const [appLabel, modelName] = naturalKeyOf(modelOf(model), forConcreteModel)
+    const byModel = forConcreteModel ? cache.concreteByModel : cache.ownByModel
+    const settled = byModel.get(modelClass)
+    if (settled) return settled
+    const cached = cache.byKey.get(cacheKeyOf(modelClass, forConcreteModel))
+    if (cached) {
+      const promise = Promise.resolve(cached)
+      byModel.set(modelClass, promise)
+      return promise
+    }
+    const [appLabel, modelName] = naturalKeyOf(modelClass, forConcreteModel)
     return this.loadForModel(appLabel, modelName, alias)
   }
 

@@ -86,13 +86,36 @@ export async function runQuery<R = Record<string, unknown>>(alias: string, query
   try {
     return await executor.executeQuery<R>(query)
   } catch (error) {
-    const translated = backend.translateError(error)
-    if (translated instanceof OperationalError) throw connectionError(backend, error)
-    if (translated instanceof ProgrammingError && /no such (table|column)|does not exist|doesn't exist|Unknown column/i.test(translated.message)) {
-      translated.message += ` (database '${alias}'). The schema lacks a model's table or column: run migrate(), which creates missing tables and reports missing columns.`
-    }
-    throw translated
+    throw translateQueryError(backend, error)
   }
+}
+
+/**
+ * Runs a SELECT and returns its rows as arrays in select-list order, `keys` naming the columns.
+ * Where the backend reads positional rows itself (no object per row to build, no statement to
+ * parse again), that is used; otherwise the executor's rows are read by key.
+ */
+export async function runSelect(alias: string, query: CompiledQuery, keys: readonly string[]): Promise<unknown[][]> {
+  const backend = connections.get(alias)
+  const executor = currentExecutor(alias)
+  recordQuery(alias, query)
+  try {
+    const direct = backend.selectArrays?.(query, executor !== undefined)
+    if (direct) return await direct
+    const { rows } = await (executor ?? backend.kysely).executeQuery<Record<string, unknown>>(query)
+    return rows.map((row) => keys.map((key) => row[key]))
+  } catch (error) {
+    throw translateQueryError(backend, error)
+  }
+}
+
+function translateQueryError(backend: DatabaseBackend, error: unknown): unknown {
+  const translated = backend.translateError(error)
+  if (translated instanceof OperationalError) return connectionError(backend, error)
+  if (translated instanceof ProgrammingError && /no such (table|column)|does not exist|doesn't exist|Unknown column/i.test(translated.message)) {
+    translated.message += ` (database '${backend.alias}'). The schema lacks a model's table or column: run migrate(), which creates missing tables and reports missing columns.`
+  }
+  return translated
 }
 
 function connectionError(backend: DatabaseBackend, error: unknown): OperationalError {

@@ -8,7 +8,7 @@ import { Q, type LookupArgs } from './query/q.ts'
 import { Aggregate, Expression, F, type Resolved } from './query/expressions.ts'
 import { compileCondition, compileCount, compileFrom, compileSelect, compileSubquery, compileWhere, selectColumn, selectExpression, type SelectColumn } from './query/compiler.ts'
 import { prepareValue } from './query/lookups.ts'
-import { connections, runQuery } from './connections.ts'
+import { connections, runQuery, runSelect } from './connections.ts'
 import type { DatabaseBackend, ValueConverter } from './backends/backend.ts'
 import { ContentTypesError, FieldError, IntegrityError, repr } from './errors.ts'
 import { atomic, inAtomicBlock } from './transaction.ts'
@@ -31,7 +31,10 @@ type Mode = 'models' | 'values' | 'valuesList' | 'flat'
 
 /** How one selected column becomes a value: key in the row, attribute, conversion. */
 interface Reader {
+  /** The column's alias in SQL. */
   readonly key: string
+  /** The column's position in the select list: rows are read as arrays. */
+  readonly index: number
   readonly target: string
   readonly convert: ((value: unknown) => unknown) | undefined
 }
@@ -40,7 +43,7 @@ interface Reader {
 interface Loader {
   readonly model: typeof Model
   readonly readers: Reader[]
-  readonly pkKey: string
+  readonly pkIndex: number
   readonly deferred: string[]
   readonly related: Array<{ field: ForeignKey<any, any>; loader: Loader }>
 }
@@ -800,8 +803,8 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     if (this.state.mode === 'models') {
       const loader = this.buildLoader(query, backend)
       const columns = loader.columns
-      const result = await runQuery<Record<string, unknown>>(db, compileSelect(query, columns, backend).compile(backend.kysely))
-      const rows = result.rows.map((row) => this.hydrate(row, loader.loader, db)) as unknown as R[]
+      const result = await runSelect(db, compileSelect(query, columns, backend).compile(backend.kysely), columns.map((c) => c.key))
+      const rows = result.map((row) => this.hydrate(row, loader.loader, db)) as unknown as R[]
       const known = this.state.known
       if (known) for (const row of rows as unknown as Model[]) row._state.fieldsCache[known.fieldName] = known.instance
       if (this.state.prefetch.length > 0) await prefetchRelatedObjects(rows as unknown as Model[], ...this.state.prefetch)
@@ -810,12 +813,13 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     // As Django 3.1+: Meta.ordering does not apply to grouped values() queries.
     if (query.hasAggregate && query.ordering === null) query.ordering = []
     const readers = this.valueReaders(query, backend)
-    const result = await runQuery<Record<string, unknown>>(db, compileSelect(query, readers.map((r) => r.column), backend).compile(backend.kysely))
+    const columns = readers.map((r) => r.column)
+    const rows = await runSelect(db, compileSelect(query, columns, backend).compile(backend.kysely), columns.map((c) => c.key))
     const plan = readers.map((r) => r.reader)
     switch (this.state.mode) {
-      case 'values': return result.rows.map((row) => readValues(row, plan)) as R[]
-      case 'valuesList': return result.rows.map((row) => plan.map((p) => readOne(row, p))) as R[]
-      default: return result.rows.map((row) => readOne(row, plan[0]!)) as R[]
+      case 'values': return rows.map((row) => readValues(row, plan)) as R[]
+      case 'valuesList': return rows.map((row) => plan.map((p) => readOne(row, p))) as R[]
+      default: return rows.map((row) => readOne(row, plan[0]!)) as R[]
     }
   }
 
@@ -824,11 +828,11 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     const isBase = prefix === ''
     const fields = meta.concreteFields.filter((f) =>
       f.primaryKey || !isBase || (query.onlyFields ? query.onlyFields.has(f.name) : !query.deferredFields.has(f.name)))
-    return fields.map((field) => {
+    return fields.map((field, index) => {
       const key = prefix + field.column
       return {
         column: selectColumn({ alias, field }, key, backend),
-        reader: { key, target: field.attname, convert: fieldConverter(field, backend.converter(field.dbType)) },
+        reader: { key, index, target: field.attname, convert: fieldConverter(field, backend.converter(field.dbType)) },
       }
     })
   }
@@ -837,14 +841,14 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     const columns: SelectColumn[] = []
     const build = (model: typeof Model, alias: string, prefix: string, paths: string[] | true, depth: number): Loader => {
       const own = this.modelColumns(query, backend, alias, model, prefix)
+      const readers = own.map((c) => ({ ...c.reader, index: columns.length + c.reader.index }))
       columns.push(...own.map((c) => c.column))
-      const readers = own.map((c) => c.reader)
       if (prefix === '') {
         let i = 0
         for (const [name, expression] of query.annotations) {
           const key = `__a${i++}`
+          readers.push({ key, index: columns.length, target: name, convert: (v) => convertExpression(expression, v, backend) })
           columns.push(selectExpression(expression, key, backend))
-          readers.push({ key, target: name, convert: (v) => convertExpression(expression, v, backend) })
         }
       }
       const related: Loader['related'] = []
@@ -863,28 +867,28 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
         const child = build(fk.relatedModel, childAlias, `${prefix}${fk.name}__`, childPaths, depth + 1)
         related.push({ field: fk, loader: child })
       }
-      const pkColumn = model._meta.pk.column
+      const pkIndex = readers.find((r) => r.target === model._meta.pk.attname)!.index
       const deferred = prefix === '' && (query.onlyFields || query.deferredFields.size > 0)
         ? model._meta.concreteFields.filter((f) => !own.some((o) => o.reader.target === f.attname)).map((f) => f.attname)
         : []
-      return { model, readers, pkKey: prefix + pkColumn, deferred, related }
+      return { model, readers, pkIndex, deferred, related }
     }
     const loader = build(this.model, query.baseAlias, '', query.selectRelated ?? [], 0)
     return { loader, columns }
   }
 
-  private hydrate(row: Record<string, unknown>, loader: Loader, db: string): Model {
+  private hydrate(row: unknown[], loader: Loader, db: string): Model {
     const instance = new (loader.model as unknown as new (v: typeof FROM_DB) => Model)(FROM_DB)
     const target = instance as unknown as Record<string, unknown>
     for (const reader of loader.readers) {
-      const value = row[reader.key]
+      const value = row[reader.index]
       target[reader.target] = value === null || value === undefined ? null : reader.convert ? reader.convert(value) : value
     }
     instance._state.adding = false
     instance._state.db = db
     if (loader.deferred.length > 0) deferFields(instance, loader.deferred)
     for (const { field, loader: child } of loader.related) {
-      const key = row[child.pkKey]
+      const key = row[child.pkIndex]
       instance._state.fieldsCache[field.name] = key === null || key === undefined ? null : this.hydrate(row, child, db)
     }
     return instance
@@ -901,12 +905,12 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
       const key = `__v${i}`
       const annotation = query.annotations.get(name)
       if (annotation) {
-        return { column: selectExpression(annotation, key, backend), reader: { key, target: name, convert: (v: unknown) => convertExpression(annotation, v, backend) } }
+        return { column: selectExpression(annotation, key, backend), reader: { key, index: i, target: name, convert: (v: unknown) => convertExpression(annotation, v, backend) } }
       }
       const { col } = query.resolvePath(name.split('__'), { allowLookups: false })
       return {
         column: selectColumn(col, key, backend),
-        reader: { key, target: name, convert: fieldConverter(col.field, backend.converter(col.field.dbType)) },
+        reader: { key, index: i, target: name, convert: fieldConverter(col.field, backend.converter(col.field.dbType)) },
       }
     })
   }
@@ -946,13 +950,13 @@ function convertExpression(expression: Resolved, value: unknown, backend: Databa
   return field.fromDb(convert ? convert(value) : value)
 }
 
-function readOne(row: Record<string, unknown>, reader: Reader): unknown {
-  const value = row[reader.key]
+function readOne(row: unknown[], reader: Reader): unknown {
+  const value = row[reader.index]
   if (value === null || value === undefined) return null
   return reader.convert ? reader.convert(value) : value
 }
 
-function readValues(row: Record<string, unknown>, plan: readonly Reader[]): Record<string, unknown> {
+function readValues(row: unknown[], plan: readonly Reader[]): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const reader of plan) out[reader.target] = readOne(row, reader)
   return out

@@ -77,7 +77,19 @@ export class PostgresBackend implements DatabaseBackend {
     const pool = new pg.Pool({ connectionString: url.url, types: typeParsers, max: 10 })
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => {})
+    this.pool = pool
     this.kysely = new Kysely({ dialect: new PostgresDialect({ pool }) })
+  }
+
+  private readonly pool: pg.Pool
+
+  /**
+   * Reads outside a transaction go straight to the pool in array row mode: no object per row.
+   * A transaction's reads must use its connection, which only Kysely holds.
+   */
+  selectArrays(query: CompiledQuery, inOwnTransaction: boolean): Promise<unknown[][]> | undefined {
+    if (inOwnTransaction) return undefined
+    return this.pool.query<unknown[]>({ text: query.sql, values: [...query.parameters], rowMode: 'array' }).then((result) => result.rows)
   }
 
   columnType(column: ColumnDescription): string {

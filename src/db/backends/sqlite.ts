@@ -163,6 +163,32 @@ export class SqliteBackend implements DatabaseBackend {
 
   private readonly statements = new Map<string, Database.Statement>()
 
+  /** A prepared statement for a SQL text, parsed once: most queries of an application repeat. */
+  private statement(text: string): Database.Statement {
+    let statement = this.statements.get(text)
+    if (!statement) {
+      // Texts differ with the length of IN lists: keep the cache bounded.
+      if (this.statements.size >= 500) this.statements.clear()
+      statement = this.database.prepare(text)
+      this.statements.set(text, statement)
+    }
+    return statement
+  }
+
+  /**
+   * The single connection serves reads directly when no transaction is open on it, or when the
+   * caller's own transaction is (a read in it belongs in it). Another context's open transaction
+   * means waiting for it through Kysely's connection lock.
+   */
+  selectArrays(query: CompiledQuery, inOwnTransaction: boolean): Promise<unknown[][]> | undefined {
+    if (!inOwnTransaction && this.database.inTransaction) return undefined
+    try {
+      return Promise.resolve(this.statement(query.sql).raw(true).all(query.parameters as unknown[]) as unknown[][])
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
   /**
    * One prepared single-row INSERT run per row: SQLite parses a statement once and runs it for
    * every row faster than it parses a statement with thousands of parameters. Used only inside a
@@ -171,15 +197,11 @@ export class SqliteBackend implements DatabaseBackend {
   bulkInsert(table: string, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>, options: { prefix?: string; returning?: string }): Promise<unknown[] | undefined> | undefined {
     if (!this.database.inTransaction || columns.length === 0) return undefined
     const text = buildInsert(doubleQuote, () => '?', table, columns, [columns.map(() => null)], { ...options, returning: undefined }).sql
-    let statement = this.statements.get(text)
-    if (!statement) {
-      statement = this.database.prepare(text)
-      this.statements.set(text, statement)
-    }
+    const statement = this.statement(text)
     try {
       if (options.returning) {
         // Keys generated here are integer primary keys, which are the rowid.
-        return Promise.resolve(rows.map((row) => statement!.run(...row).lastInsertRowid))
+        return Promise.resolve(rows.map((row) => statement.run(...row).lastInsertRowid))
       }
       for (const row of rows) statement.run(...row)
       return Promise.resolve([])
