@@ -1,5 +1,5 @@
 import {
-  CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, FieldError, ForeignKey, ObjectDoesNotExist, keyString,
+  CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, FieldError, ForeignKey, ObjectDoesNotExist, keyString, matchKey,
   type CheckMessage, type Model, type PrefetchResult, type QuerySet,
 } from '../db/index.ts'
 import { ContentType } from './content-type.ts'
@@ -176,42 +176,49 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
       if (custom.has(String(ct.id))) throw new TypeError('Only one queryset is allowed for each content type.')
       custom.set(String(ct.id), queryset)
     }
-    const groups = new Map<string, { ctId: unknown; ids: Set<unknown>; db: string }>()
-    for (const instance of instances) {
-      const ctId = (instance as any)[this.contentTypeField.attname]
-      const objectId = (instance as any)[this.objectIdField.attname]
-      if (ctId === null || ctId === undefined || objectId === null || objectId === undefined) continue
-      const group = groups.get(String(ctId)) ?? { ctId, ids: new Set(), db: this.databaseOf(instance) }
-      group.ids.add(objectId)
-      groups.set(String(ctId), group)
-    }
-    const objects: Model[] = []
-    const modelByCt = new Map<string, typeof Model>()
+    // Content type ids compare as matchKey() makes them: 3 and '3' are one type.
+    const groups = new Map<unknown, { ctId: unknown; ids: Set<unknown>; db: string }>()
     const ctAttname = this.contentTypeField.attname
     const idAttname = this.objectIdField.attname
-    for (const [key, group] of groups) {
+    for (const instance of instances) {
+      const ctId = (instance as any)[ctAttname]
+      const objectId = (instance as any)[idAttname]
+      if (ctId === null || ctId === undefined || objectId === null || objectId === undefined) continue
+      const ctKey = matchKey(ctId)
+      let group = groups.get(ctKey)
+      if (!group) groups.set(ctKey, (group = { ctId, ids: new Set(), db: this.databaseOf(instance) }))
+      group.ids.add(objectId)
+    }
+    const objects: Model[] = []
+    const modelByCt = new Map<unknown, typeof Model>()
+    for (const [ctKey, group] of groups) {
       const ct = await ContentType.objects.dbManager(group.db).getForId(group.ctId as number)
       const model = ct.modelClass()
       if (!model) continue
-      modelByCt.set(key, model)
-      const ids = [...group.ids].flatMap((id) => {
-        try { return [model._meta.pk.toJs(id)] } catch { return [] }
-      })
+      modelByCt.set(ctKey, model)
+      const pk = model._meta.pk
+      const ids: unknown[] = []
+      for (const id of group.ids) {
+        // Same-typed keys (an integer object id for an integer key) need no conversion.
+        if (typeof id === 'number' && pk.autoCreatedValue) ids.push(id)
+        else try { ids.push(pk.toJs(id)) } catch { /* an id the key cannot hold matches nothing */ }
+      }
       if (ids.length === 0) continue
-      const queryset = custom.get(key) ?? model._meta.baseManager.getQueryset().usingIfUnset(group.db)
+      const queryset = custom.get(String(ctKey)) ?? model._meta.baseManager.getQueryset().usingIfUnset(group.db)
       objects.push(...await queryset.filter({ pk__in: ids }).fetch())
     }
     return {
       objects,
-      relatedKey: (object) => `${(object.constructor as typeof Model)._meta.label}\0${keyString(object.pk)}`,
+      relatedGroup: (object) => (object.constructor as typeof Model)._meta,
+      relatedKey: (object) => object.pk,
+      instanceGroup: (instance) => modelByCt.get(matchKey((instance as any)[ctAttname]))?._meta,
       instanceKey: (instance) => {
-        const model = modelByCt.get(String((instance as any)[ctAttname]))
+        const model = modelByCt.get(matchKey((instance as any)[ctAttname]))
         if (!model) return null
         const objectId = (instance as any)[idAttname]
         try {
           // Same-typed keys (an integer object id for an integer key) need no conversion.
-          const key = typeof objectId === 'number' && model._meta.pk.autoCreatedValue ? objectId : model._meta.pk.toJs(objectId)
-          return `${model._meta.label}\0${keyString(key)}`
+          return typeof objectId === 'number' && model._meta.pk.autoCreatedValue ? objectId : model._meta.pk.toJs(objectId)
         } catch {
           return null
         }

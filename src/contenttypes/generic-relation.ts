@@ -1,5 +1,5 @@
 import {
-  CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, ImproperlyConfigured, Q, apps as globalApps, keyString,
+  CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, ImproperlyConfigured, Q, apps as globalApps,
   type CheckMessage, type JoinExtra, type Model, type PathStep, type PrefetchResult, type QuerySet,
 } from '../db/index.ts'
 import { ContentType } from './content-type.ts'
@@ -180,13 +180,11 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
     if (querysets && querysets.length > 1) throw new TypeError('querysets argument of getPrefetchQuerysets() should have a length of 1.')
     const db = instances[0]?._state.db ?? DEFAULT_DB_ALIAS
     const byCt = new Map<string, { ctId: number; pks: unknown[] }>()
-    const ctOf = new Map<Model, number>()
     const ctOfClass = new Map<typeof Model, ContentType>()
     for (const instance of instances) {
       const model = instance.constructor as typeof Model
       let ct = ctOfClass.get(model)
       if (!ct) ctOfClass.set(model, (ct = await this.contentTypeFor(model, db)))
-      ctOf.set(instance, ct.id)
       const group = byCt.get(String(ct.id)) ?? { ctId: ct.id, pks: [] }
       group.pks.push(instance.pk)
       byCt.set(String(ct.id), group)
@@ -202,8 +200,10 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
     const idAttname = this.objectIdField.attname
     return {
       objects,
-      relatedKey: (object) => `${(object as any)[ctAttname]}\0${keyString((object as any)[idAttname])}`,
-      instanceKey: (instance) => `${ctOf.get(instance)}\0${keyString(instance.pk)}`,
+      relatedGroup: (object) => (object as any)[ctAttname],
+      relatedKey: (object) => (object as any)[idAttname],
+      instanceGroup: (instance) => ctOfClass.get(instance.constructor as typeof Model)!.id,
+      instanceKey: (instance) => instance.pk,
       single: false,
       cacheName: this.name,
     }

@@ -10,6 +10,13 @@ export interface PrefetchResult {
   relatedKey(object: Model): unknown
   /** The key of an instance. */
   instanceKey(instance: Model): unknown
+  /**
+   * For keys that match only within a group (a generic relation's content type): the group of a
+   * related object and of an instance, compared by identity. Two-level keys spare building a
+   * composite key per object.
+   */
+  relatedGroup?(object: Model): unknown
+  instanceGroup?(instance: Model): unknown
   /** One related object per instance (forward keys) or a list (reverse and generic relations). */
   readonly single: boolean
   /** Where the result is cached on each instance. */
@@ -110,28 +117,19 @@ export async function prefetchRelatedObjects(instances: readonly Model[], ...loo
       }
       const querysets = isLast ? (lookup.querysets ?? (lookup.queryset ? [lookup.queryset] : undefined)) : undefined
       const result = await prefetcher.getPrefetchQuerysets(objects, querysets)
+      const index = new KeyIndex(result)
       if (result.single) {
-        // One object per instance: a map straight to it, no lists.
-        const byKey = new Map<string, Model>()
-        for (const related of result.objects) {
-          const key = keyString(result.relatedKey(related))
-          if (!byKey.has(key)) byKey.set(key, related)
-        }
+        // One object per instance: straight to it, no lists.
+        for (const related of result.objects) index.addFirst(related)
         for (const instance of objects) {
-          const value = byKey.get(keyString(result.instanceKey(instance))) ?? null
+          const value = (index.find(instance) as Model | undefined) ?? null
           if (toAttr) (instance as any)[toAttr] = value
           else instance._state.fieldsCache[result.cacheName] = value
         }
       } else {
-        const byKey = new Map<string, Model[]>()
-        for (const related of result.objects) {
-          const key = keyString(result.relatedKey(related))
-          const list = byKey.get(key)
-          if (list) list.push(related)
-          else byKey.set(key, [related])
-        }
+        for (const related of result.objects) index.addToList(related)
         for (const instance of objects) {
-          const matches = byKey.get(keyString(result.instanceKey(instance))) ?? []
+          const matches = (index.find(instance) as Model[] | undefined) ?? []
           if (toAttr) {
             (instance as any)[toAttr] = matches
           } else {
@@ -141,8 +139,61 @@ export async function prefetchRelatedObjects(instances: readonly Model[], ...loo
           }
         }
       }
-      objects = unique(result.objects)
+      if (!isLast) objects = unique(result.objects)
     }
+  }
+}
+
+/** Related objects by (group, key), built from a prefetch result and read per instance. */
+class KeyIndex {
+  private readonly groups = new Map<unknown, Map<unknown, Model | Model[]>>()
+
+  constructor(private readonly result: PrefetchResult) {}
+
+  private groupOf(group: unknown): Map<unknown, Model | Model[]> {
+    let map = this.groups.get(group)
+    if (!map) this.groups.set(group, (map = new Map()))
+    return map
+  }
+
+  /** Keeps the first related object of each key (forward relations: one per instance). */
+  addFirst(related: Model): void {
+    const map = this.groupOf(this.result.relatedGroup?.(related))
+    const key = matchKey(this.result.relatedKey(related))
+    if (!map.has(key)) map.set(key, related)
+  }
+
+  /** Collects the related objects of each key in a list (reverse and generic relations). */
+  addToList(related: Model): void {
+    const map = this.groupOf(this.result.relatedGroup?.(related))
+    const key = matchKey(this.result.relatedKey(related))
+    const list = map.get(key) as Model[] | undefined
+    if (list) list.push(related)
+    else map.set(key, [related])
+  }
+
+  find(instance: Model): Model | Model[] | undefined {
+    return this.groups.get(this.result.instanceGroup?.(instance))?.get(matchKey(this.result.instanceKey(instance)))
+  }
+}
+
+const canonicalInteger = /^(?:0|-?[1-9]\d*)$/
+
+/**
+ * How keys compare when matching related objects: an integer and its digits as text are one key
+ * (generic object ids are often text), without turning every integer into a string.
+ */
+export function matchKey(key: unknown): unknown {
+  switch (typeof key) {
+    case 'number': return Number.isSafeInteger(key) ? key : String(key)
+    case 'string': {
+      if (!canonicalInteger.test(key)) return key
+      const n = Number(key)
+      return Number.isSafeInteger(n) ? n : key
+    }
+    case 'bigint': return key >= BigInt(Number.MIN_SAFE_INTEGER) && key <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(key) : String(key)
+    case 'undefined': return null
+    default: return key === null ? null : String(key)
   }
 }
 
