@@ -141,8 +141,8 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
 
   /** Whether an assignment left the content type to look up (it was not cached yet). */
   needsResolve(instance: Model): boolean {
-    const target = instance as any
-    return instance._state.cachedList(this.name).length > 0 && (target[this.contentTypeField.attname] === null || target[this.contentTypeField.attname] === undefined)
+    const ctId = (instance as any)[this.contentTypeField.attname]
+    return (ctId === null || ctId === undefined) && instance._state.cachedList(this.name).length > 0
   }
 
   /** Before a save: look up the content type an assignment could not (it was not cached yet). */
@@ -159,6 +159,7 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
 
   /** Refuses to save an instance whose target is not saved (Django's message). */
   preSaveCheck(instance: Model, operation: string): void {
+    if (!instance._state.hasCached(this.name)) return
     const object = instance._state.fieldsCache[this.name] as Model | null | undefined
     if (object && (object.pk === null || object.pk === undefined)) {
       throw new TypeError(`${operation}() prohibited to prevent data loss due to unsaved related object '${this.name}'.`)

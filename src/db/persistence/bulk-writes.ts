@@ -21,15 +21,18 @@ export interface BulkCreateOptions {
  */
 export async function insertMany<M extends Model>(model: typeof Model, objects: M[], using: string, options: BulkCreateOptions): Promise<M[]> {
   const meta = model._meta
+  const withPk: M[] = []
+  const withoutPk: M[] = []
   for (const object of objects) {
     if (!(object instanceof meta.concreteModel)) throw new TypeError(`bulkCreate() expects ${meta.objectName} instances, got ${String(object)}.`)
-    if (meta.privateFields.length > 0) await resolvePrivateFields(object, using)
+    const resolving = resolvePrivateFields(object, using)
+    if (resolving) await resolving
     prepareRelatedForSave(object, 'bulkCreate')
+    if (object.pk === null || object.pk === undefined) withoutPk.push(object)
+    else withPk.push(object)
   }
   const backend = connections.get(using)
   const pk = meta.pk
-  const withPk = objects.filter((o) => o.pk !== null && o.pk !== undefined)
-  const withoutPk = objects.filter((o) => o.pk === null || o.pk === undefined)
   await atomic(async () => {
     for (const [group, includePk] of [[withPk, true], [withoutPk, false]] as const) {
       if (group.length === 0) continue
