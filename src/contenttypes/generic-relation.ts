@@ -22,6 +22,10 @@ type ModelThunk<T extends Model> = () => abstract new (...args: any[]) => T
 
 /** Text-like internal types: an object id of these kinds is compared as text. */
 const textTypes = new Set(['CharField', 'TextField', 'SlugField', 'URLField', 'EmailField'])
+const integerTypes = new Set([
+  'AutoField', 'BigAutoField', 'SmallAutoField', 'IntegerField', 'BigIntegerField', 'SmallIntegerField',
+  'PositiveIntegerField', 'PositiveBigIntegerField', 'PositiveSmallIntegerField',
+])
 
 /**
  * The reverse side of a GenericForeignKey (Django's GenericRelation): `owner.tags` is a manager of
@@ -170,6 +174,22 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
     return manager
       .filter({ [`${this.objectIdFieldName}__in`]: objects.map((o) => o.pk) })
       .withExtraCondition(this.contentTypeCondition(objects[0]!.constructor as typeof Model, this.contentTypeField.column, false))
+  }
+
+  /**
+   * Deletion without loading the owners: the related rows of every row of an owners queryset, the
+   * owners' keys as a subquery. Undefined when the object id and the owner's key are of different
+   * types (the comparison would need a cast) or when the owners query joins other tables (MySQL
+   * refuses a DELETE whose subquery reads the table it deletes from).
+   */
+  bulkRelatedObjectsOf(owners: QuerySet<any>, using: string): QuerySet<any> | undefined {
+    const ownerPk = owners.model._meta.pk
+    const idType = this.objectIdField.internalType
+    const sameType = idType === ownerPk.internalType || (integerTypes.has(idType) && integerTypes.has(ownerPk.internalType))
+    if (!sameType || owners.query.joins.length > 0 || owners.model._meta.dbTable === this.relatedModel._meta.dbTable) return undefined
+    return this.relatedModel._meta.baseManager.using(using)
+      .filter({ [`${this.objectIdFieldName}__in`]: owners.valuesList('pk', { flat: true }) })
+      .withExtraCondition(this.contentTypeCondition(owners.model, this.contentTypeField.column, false))
   }
 
   /**

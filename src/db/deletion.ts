@@ -26,6 +26,11 @@ export class RestrictedError extends IntegrityError {
 export interface BulkRelatedObjects {
   /** The rows (as a queryset, so they can be deleted without loading) owned by the objects. */
   bulkRelatedObjects(objects: Model[], using: string): QuerySet<any>
+  /**
+   * The rows owned by every row of a queryset, without loading the owners; undefined when that
+   * cannot be expressed (the owners are then loaded).
+   */
+  bulkRelatedObjectsOf?(owners: QuerySet<any>, using: string): QuerySet<any> | undefined
 }
 
 function hasBulkRelatedObjects(field: Field): field is Field & BulkRelatedObjects {
@@ -91,19 +96,39 @@ export class Collector {
 
   /** Whether rows of a model can be deleted by a bare DELETE: no signals, nothing cascading from them. */
   canFastDelete(model: typeof Model): boolean {
+    return this.deletableWithoutLoading(model) && !model._meta.concreteModel._meta.privateFields.some(hasBulkRelatedObjects)
+  }
+
+  /** canFastDelete() but for the rows private fields (generic relations) own. */
+  private deletableWithoutLoading(model: typeof Model): boolean {
     if (this.forceCollection) return false
     if (preDelete.hasListeners(model) || postDelete.hasListeners(model)) return false
     const meta = model._meta.concreteModel._meta
     if (meta.relatedObjects.some((r) => r.field.onDelete.name !== 'DO_NOTHING')) return false
     // Rows holding a RESTRICT key are loaded, so the RESTRICT check can see they are deleted too.
-    if (meta.concreteFields.some((f) => (f as unknown as Partial<ForeignKey<any, any>>).onDelete?.name === 'RESTRICT')) return false
-    return !meta.privateFields.some(hasBulkRelatedObjects)
+    return !meta.concreteFields.some((f) => (f as unknown as Partial<ForeignKey<any, any>>).onDelete?.name === 'RESTRICT')
   }
 
-  /** Adds a queryset: deleted directly when possible, else loaded and collected. */
+  /**
+   * The querysets of the rows that private fields own, when each can be stated over the owners'
+   * queryset and deleted without loading (so the owners need not be loaded either); else undefined.
+   */
+  private ownedRowsOf(owners: QuerySet<any>): QuerySet<any>[] | undefined {
+    const owned: QuerySet<any>[] = []
+    for (const field of owners.model._meta.concreteModel._meta.privateFields) {
+      if (!hasBulkRelatedObjects(field)) continue
+      const rows = field.bulkRelatedObjectsOf?.(owners, this.using)
+      if (!rows || !this.canFastDelete(rows.model)) return undefined
+      owned.push(rows)
+    }
+    return owned
+  }
+
+  /** Adds a queryset: deleted directly when possible (owned rows first), else loaded and collected. */
   async collectQueryset(queryset: QuerySet<any>, options: { source?: typeof Model; nullable?: boolean; failOnRestricted?: boolean } = {}): Promise<void> {
-    if (this.canFastDelete(queryset.model)) {
-      this.fastDeletes.push(queryset)
+    const owned = this.deletableWithoutLoading(queryset.model) ? this.ownedRowsOf(queryset) : undefined
+    if (owned) {
+      this.fastDeletes.push(...owned, queryset)
       return
     }
     const rows = await queryset.fetch()

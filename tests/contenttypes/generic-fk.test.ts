@@ -874,6 +874,10 @@ describeEachDialect('object ids of any primary-key type', INSTALLED, () => {
         const uuid = await UuidTarget.objects.get({ name: 'uuid' })
         await UuidTarget.objects.filter({ pk: uuid.pk }).delete()
         expect((await notes.all().orderBy('note')).map((n) => n.note)).toEqual(['on-char-x', 'on-int-2'])
+        // Querysets of owners whose keys are not of the object id's type (loaded, then matched as text).
+        await CharTarget.objects.filter({ code: 'x' }).delete()
+        await IntTarget.objects.filter({ name: 'int-2' }).delete()
+        expect(await notes.count()).toBe(0)
       })
     })
   }

@@ -550,13 +550,51 @@ describeEachDialect('GenericRelation: deleting an owner', INSTALLED, () => {
     expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'salty', 'shiny'])
   })
 
-  test('QuerySet.delete() of owners cascades too (never fast-deleted), only to their own content type', async () => {
+  test('QuerySet.delete() of owners cascades too, only to their own content type', async () => {
     const { lion } = await world()
     const bookmark = await Bookmark.objects.create({ pk: lion.pk, url: 'https://example.com/' })
     await bookmark.tags.create({ tag: 'link' })
     const [, perModel] = await Animal.objects.all().delete()
     expect(perModel).toEqual({ 'grel.Animal': 2, 'grel.TaggedItem': 2 })
     expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'link', 'salty'])
+  })
+
+  test('QuerySet.delete() with nothing listening deletes owners and their tagged items without loading either: one DELETE each', async () => {
+    const { lion } = await world()
+    const bookmark = await Bookmark.objects.create({ pk: lion.pk, url: 'https://example.com/' })
+    await bookmark.tags.create({ tag: 'link' })
+    await ContentType.objects.getForModel(Animal)
+    const { result, queries } = await counted(() => Animal.objects.filter({ commonName__in: ['Lion', 'Platypus'] }).delete())
+    expect(result).toEqual([4, { 'grel.TaggedItem': 2, 'grel.Animal': 2 }])
+    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['DELETE', 'DELETE'])
+    expect(queries[0]!.sql).toContain('IN (SELECT')
+    expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'link', 'salty'])
+    expect(await Bookmark.objects.count()).toBe(1)
+  })
+
+  test('a delete receiver on the owner makes QuerySet.delete() load the owners, so it sees each one', async () => {
+    await world()
+    const seen: string[] = []
+    const receiver = ({ instance }: { instance: unknown }) => { seen.push(String(instance)) }
+    preDelete.connect(receiver, { sender: Animal })
+    try {
+      const { result, queries } = await counted(() => Animal.objects.filter({ commonName: 'Lion' }).delete())
+      expect(result).toEqual([3, { 'grel.TaggedItem': 2, 'grel.Animal': 1 }])
+      expect(queries[0]!.sql.startsWith('SELECT')).toBe(true)
+    } finally {
+      preDelete.disconnect(receiver, { sender: Animal })
+    }
+    expect(seen).toEqual(['Lion'])
+    expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'salty'])
+  })
+
+  test('owners chosen through their own tagged items are deleted with them (the owners are loaded first)', async () => {
+    await world()
+    const [total, perModel] = await Animal.objects.filter({ tags__tag: 'hairy' }).delete()
+    expect(perModel).toEqual({ 'grel.TaggedItem': 2, 'grel.Animal': 1 })
+    expect(total).toBe(3)
+    expect(names(await Animal.objects.all())).toEqual(['Platypus'])
+    expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'salty'])
   })
 
   test('pre/postDelete receivers see the tagged items, inside the deletion\'s transaction', async () => {
