@@ -190,10 +190,18 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
       if (!group) groups.set(ctKey, (group = { ctId, ids: new Set(), db: this.databaseOf(instance) }))
       group.ids.add(objectId)
     }
+    // The content types of every group in one query (per database) for those not cached.
+    const typesByDb = new Map<string, Map<number, ContentType>>()
+    for (const group of groups.values()) {
+      if (typesByDb.has(group.db)) continue
+      const ids = [...groups.values()].filter((g) => g.db === group.db).map((g) => g.ctId as number)
+      typesByDb.set(group.db, await ContentType.objects.dbManager(group.db).getForIds(ids))
+    }
     const objects: Model[] = []
     const modelByCt = new Map<unknown, typeof Model>()
     for (const [ctKey, group] of groups) {
-      const ct = await ContentType.objects.dbManager(group.db).getForId(group.ctId as number)
+      const ct = typesByDb.get(group.db)!.get(group.ctId as number)
+      if (!ct) throw new ContentType.DoesNotExist('ContentType matching query does not exist.')
       const model = ct.modelClass()
       if (!model) continue
       modelByCt.set(ctKey, model)

@@ -327,6 +327,21 @@ describeEachDialect('ContentTypeManager', INSTALLED, () => {
     expect(result.get(SpecialAuthor)).toBe(result.get(Author))
   })
 
+  test('getForIds: one query for the ids not cached, none when all are; unknown ids are left out', async () => {
+    await migrate()
+    const link = await ContentType.objects.getForModel(Link)
+    const author = await ContentType.objects.getForModel(Author)
+    ContentType.objects.clearCache()
+    await ContentType.objects.getForId(link.id)
+    const cold = await captureQueries(() => ContentType.objects.getForIds([link.id, author.id, 999_999]))
+    expect(cold.queries).toHaveLength(1)
+    expect([...cold.result.keys()]).toEqual([link.id, author.id])
+    expect(cold.result.get(author.id)!.model).toBe('author')
+    const warm = await captureQueries(() => ContentType.objects.getForIds([String(link.id), author.id]))
+    expect(warm.queries).toHaveLength(0)
+    expect(warm.result.get(String(link.id))).toBe(cold.result.get(link.id))
+  })
+
   test('getForModels on an emptied table: 1 SELECT + 1 INSERT per missing type (proxy and concrete share one)', async () => {
     await migrate()
     await ContentType.objects.filter({ appLabel__in: MY_LABELS }).delete()

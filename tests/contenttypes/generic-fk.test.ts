@@ -846,6 +846,16 @@ describeEachDialect('object ids of any primary-key type', INSTALLED, () => {
         expect(classes).toEqual([CharTarget, CharTarget, IntTarget, IntTarget, UuidTarget])
       })
 
+      test('prefetching with a cold content type cache: the types in one query (1 + 1 + 1 per type)', async () => {
+        await mixed()
+        ContentType.objects.clearCache()
+        const notes = (noteModel as typeof TextNote).objects
+        const { result, queries } = await counted(() => notes.prefetchRelated('contentObject').orderBy('note').fetch())
+        expect(queries.length).toBe(5)
+        expect(queries[1]!.sql).toContain('django_content_type')
+        expect(result.map((n) => String(n._state.fieldsCache.contentObject))).toEqual(['char-1', 'char-x', 'int-1', 'int-2', 'uuid'])
+      })
+
       test('joins through each relation keep to their own content type', async () => {
         const relation = noteModel === CharNote ? 'charNotes' : 'textNotes'
         await mixed()
