@@ -25,19 +25,27 @@ export class RelatedObjectNotLoaded extends Error {
   }
 }
 
+/** The rarely used parts of a ModelState, made on first use. */
+interface StateExtras {
+  prefetched?: Record<string, unknown[]>
+  prefetchedQuerysets?: Record<string, unknown>
+  deferredFields?: Set<string>
+}
+
 /**
  * Per-instance bookkeeping (Django's ModelState): whether the row is still to be inserted, the
  * database it came from, and the cache of loaded related objects.
+ *
+ * Every loaded row carries one, so it holds four slots only: the caches are made on first use,
+ * and what few rows need (prefetch results, deferred fields) shares one extra object.
  */
 export class ModelState {
   /** True until the instance is saved or loaded from the database. */
   adding = true
   /** The alias of the database the instance was loaded from or saved to. */
   db: string | null = null
-  // The caches are made on first use: most loaded rows never need them.
   private fieldsCacheStore: Record<string, unknown> | undefined = undefined
-  private prefetchedStore: Record<string, unknown[]> | undefined = undefined
-  private prefetchedQuerysetStore: Record<string, unknown> | undefined = undefined
+  private extras: StateExtras | undefined = undefined
 
   /** Related objects loaded by accessors, selectRelated and prefetchRelated, by field name. */
   get fieldsCache(): Record<string, unknown> {
@@ -54,7 +62,8 @@ export class ModelState {
 
   /** Whether prefetched results are stored under a name, without making the cache. */
   hasPrefetched(name: string): boolean {
-    return this.prefetchedStore !== undefined && name in this.prefetchedStore
+    const store = this.extras?.prefetched
+    return store !== undefined && name in store
   }
 
   /** The related object cached under a name, as a list (empty when none or null): for nested prefetches. */
@@ -65,28 +74,36 @@ export class ModelState {
 
   /** The prefetched results stored under a name (empty when none). */
   prefetchedList(name: string): Model[] {
-    return (this.prefetchedStore?.[name] ?? []) as Model[]
+    return (this.extras?.prefetched?.[name] ?? []) as Model[]
   }
 
   /** Prefetched results by lookup name. */
   get prefetchedObjectsCache(): Record<string, unknown[]> {
-    return (this.prefetchedStore ??= {})
+    return ((this.extras ??= {}).prefetched ??= {})
   }
   set prefetchedObjectsCache(value: Record<string, unknown[]>) {
-    this.prefetchedStore = value
+    (this.extras ??= {}).prefetched = value
   }
 
   /** Whether a custom prefetch queryset is stored under a name, without making the store. */
   hasPrefetchedQueryset(name: string): boolean {
-    return this.prefetchedQuerysetStore !== undefined && name in this.prefetchedQuerysetStore
+    const store = this.extras?.prefetchedQuerysets
+    return store !== undefined && name in store
   }
 
   /** The custom querysets of `Prefetch(lookup, { queryset })`, by lookup name: `all()` re-runs them. */
   get prefetchedQuerysets(): Record<string, unknown> {
-    return (this.prefetchedQuerysetStore ??= {})
+    return ((this.extras ??= {}).prefetchedQuerysets ??= {})
   }
+
   /** Fields left out by only()/defer(), loaded on access. */
-  deferredFields: Set<string> | undefined
+  get deferredFields(): Set<string> | undefined {
+    return this.extras?.deferredFields
+  }
+  set deferredFields(value: Set<string> | undefined) {
+    if (value === undefined && this.extras === undefined) return
+    (this.extras ??= {}).deferredFields = value
+  }
 
   /** Throws RelatedObjectNotLoaded in strict mode. */
   assertCanLoad(field: Field): void {

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Model } from './model.ts'
-import { FROM_DB } from './model.ts'
+import { rowBuilder, type Reader, type RowBuilder } from './hydration.ts'
 import { Field } from './fields/field.ts'
 import { ForeignKey } from './fields/foreign-key.ts'
 import { Query, type JoinExtra } from './query/query.ts'
@@ -29,20 +29,11 @@ export class TransactionManagementError extends ContentTypesError {}
 
 type Mode = 'models' | 'values' | 'valuesList' | 'flat'
 
-/** How one selected column becomes a value: key in the row, attribute, conversion. */
-interface Reader {
-  /** The column's alias in SQL. */
-  readonly key: string
-  /** The column's position in the select list: rows are read as arrays. */
-  readonly index: number
-  readonly target: string
-  readonly convert: ((value: unknown) => unknown) | undefined
-}
-
 /** How a row becomes an instance (and the instances selectRelated loads with it). */
 interface Loader {
   readonly model: typeof Model
   readonly readers: Reader[]
+  readonly build: RowBuilder
   readonly pkIndex: number
   readonly deferred: string[]
   readonly related: Array<{ field: ForeignKey<any, any>; loader: Loader }>
@@ -871,21 +862,14 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
       const deferred = prefix === '' && (query.onlyFields || query.deferredFields.size > 0)
         ? model._meta.concreteFields.filter((f) => !own.some((o) => o.reader.target === f.attname)).map((f) => f.attname)
         : []
-      return { model, readers, pkIndex, deferred, related }
+      return { model, readers, build: rowBuilder(model, readers), pkIndex, deferred, related }
     }
     const loader = build(this.model, query.baseAlias, '', query.selectRelated ?? [], 0)
     return { loader, columns }
   }
 
   private hydrate(row: unknown[], loader: Loader, db: string): Model {
-    const instance = new (loader.model as unknown as new (v: typeof FROM_DB) => Model)(FROM_DB)
-    const target = instance as unknown as Record<string, unknown>
-    for (const reader of loader.readers) {
-      const value = row[reader.index]
-      target[reader.target] = value === null || value === undefined ? null : reader.convert ? reader.convert(value) : value
-    }
-    instance._state.adding = false
-    instance._state.db = db
+    const instance = loader.build(row, db)
     if (loader.deferred.length > 0) deferFields(instance, loader.deferred)
     for (const { field, loader: child } of loader.related) {
       const key = row[child.pkIndex]

@@ -1,0 +1,61 @@
+import { FROM_DB, type Model } from './model.ts'
+
+/** How one selected column becomes a value: its position in the row, attribute, conversion. */
+export interface Reader {
+  /** The column's alias in SQL. */
+  readonly key: string
+  /** The column's position in the select list: rows are read as arrays. */
+  readonly index: number
+  readonly target: string
+  readonly convert: ((value: unknown) => unknown) | undefined
+}
+
+/** Builds an instance from one row, its fields set and its state marked as loaded from `db`. */
+export type RowBuilder = (row: unknown[], db: string) => Model
+
+type BuilderFactory = (model: typeof Model, fromDb: typeof FROM_DB, converters: ReadonlyArray<Reader['convert']>) => RowBuilder
+
+/** Factories by model, then by the shape of their readers (positions, attributes, which convert). */
+const factories = new WeakMap<typeof Model, Map<string, BuilderFactory>>()
+
+/**
+ * A row builder for a model and its readers. A loop that stores attributes by computed names
+ * makes every store a megamorphic lookup, the main cost of turning many rows into instances; the
+ * builder is generated code with one plain store per field, made once per model and reader
+ * shape (converters are passed in, so queries of the same shape share the compiled code).
+ *
+ * Attribute names enter the code only as JSON string literals, never as code.
+ */
+export function rowBuilder(model: typeof Model, readers: readonly Reader[]): RowBuilder {
+  let byShape = factories.get(model)
+  if (!byShape) factories.set(model, (byShape = new Map()))
+  const shape = readers.map((r) => `${r.index}:${r.target}:${r.convert ? 1 : 0}`).join(',')
+  let factory = byShape.get(shape)
+  if (!factory) {
+    // Shapes are few (only()/defer() and annotations vary them); bound the cache all the same.
+    if (byShape.size >= 64) byShape.clear()
+    byShape.set(shape, (factory = compileFactory(readers)))
+  }
+  return factory(model, FROM_DB, readers.map((r) => r.convert))
+}
+
+function compileFactory(readers: readonly Reader[]): BuilderFactory {
+  const lines = readers.map((reader, i) => {
+    const index = Number(reader.index)
+    if (!Number.isInteger(index) || index < 0) throw new TypeError(`Invalid column position ${String(reader.index)}.`)
+    const read = reader.convert ? `converters[${i}](v)` : 'v'
+    return `v = row[${index}]; o[${JSON.stringify(reader.target)}] = v === null || v === undefined ? null : ${read};`
+  })
+  const body = [
+    'return function buildRow(row, db) {',
+    '  const o = new Model(fromDb);',
+    '  let v;',
+    ...lines.map((line) => `  ${line}`),
+    '  const state = o._state;',
+    '  state.adding = false;',
+    '  state.db = db;',
+    '  return o;',
+    '};',
+  ].join('\n')
+  return new Function('Model', 'fromDb', 'converters', body) as BuilderFactory
+}
