@@ -854,7 +854,7 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
           if (matching.length === 0) continue
           childPaths = matching.map((p) => p.slice(fk.name.length + 2)).filter(Boolean)
         }
-        const childAlias = query.resolvePath([...(alias === query.baseAlias ? [] : aliasPath(prefix)), fk.name, 'pk'], { allowLookups: false }).col.alias
+        const childAlias = query.resolvePath([...(alias === query.baseAlias ? [] : aliasPath(prefix)), fk.name, 'pk'], { allowLookups: false, keepJoins: true }).col.alias
         const child = build(fk.relatedModel, childAlias, `${prefix}${fk.name}__`, childPaths, depth + 1)
         related.push({ field: fk, loader: child })
       }

@@ -193,6 +193,26 @@ describeEachDialect('relations in queries', [app], (dialect) => {
       expect(await Review.objects.filter({ book__rating__gte: 4.2 }).count()).toBe(3)
     })
 
+    test('a key compared by its target (`author__pk`, `author__id`) reads the key column: no join, as Django', async () => {
+      const { herbert, banks } = await seed()
+      const { result, queries } = await captureQueries(() => titles(Book.objects.filter({ author__pk: herbert.pk })))
+      expect(result).toEqual(['Children of Dune', 'Dune', 'Dune Messiah'])
+      expect(queries[0]!.sql).not.toMatch(/JOIN/)
+      const byIds = await captureQueries(() => titles(Book.objects.filter({ author__id__in: [herbert.pk, banks.pk] })))
+      expect(byIds.result).toEqual(['Children of Dune', 'Dune', 'Dune Messiah', 'Excession'])
+      expect(byIds.queries[0]!.sql).not.toMatch(/JOIN/)
+      // NULL keys: isnull and exclude() treat them as the joined form did.
+      expect(await titles(Book.objects.filter({ author__pk__isnull: true }))).toEqual(['Anonymous Pamphlet'])
+      expect(await titles(Book.objects.exclude({ author__pk: herbert.pk }))).toEqual(
+        ['A Wizard of Earthsea', 'Anonymous Pamphlet', 'Excession', 'Rendezvous with Rama', 'The Left Hand of Darkness'])
+      expect(await Review.objects.filter({ book__author__pk: herbert.pk }).count()).toBe(3)
+      // Another field of the related model still joins.
+      const named = await captureQueries(() => titles(Book.objects.filter({ author__name: 'Iain Banks' })))
+      expect(named.result).toEqual(['Excession'])
+      expect(named.queries[0]!.sql).toMatch(/JOIN/)
+      expect((await Book.objects.filter({ author__pk: banks.pk }).valuesList('author__pk', { flat: true }))).toEqual([banks.pk])
+    })
+
     test('regex and iregex give the same results on every dialect', async () => {
       await seed()
       expect(await titles(Book.objects.filter({ title__regex: '^Dune' }))).toEqual(['Dune', 'Dune Messiah'])

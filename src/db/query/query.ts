@@ -116,6 +116,8 @@ export interface PathOptions {
   /** Aliases multi-valued joins may reuse (those of the current filter call); undefined: any. */
   readonly reuse?: Set<string> | undefined
   readonly allowLookups?: boolean
+  /** Join the related table even for `fk__pk` (selectRelated needs the join itself). */
+  readonly keepJoins?: boolean
 }
 
 interface ResolvedPath {
@@ -368,6 +370,13 @@ export class Query {
       const field = name === 'pk' ? meta.pk : meta.findField(name)
       if (field && field.concrete) {
         if (field instanceof ForeignKey && next !== undefined && !(nextIsLookup && !field.relatedModel._meta.findField(next) && !field.relatedModel._meta.findRelatedObject(next))) {
+          // `fk__pk` (or the key's target field) is the key's own column: no join (Django trims it too).
+          const after = parts[i + 2]
+          const target = field.targetField
+          const namesTarget = next === 'pk' ? target === field.relatedModel._meta.pk : next === target.name || next === target.attname
+          if (namesTarget && !options.keepJoins && (after === undefined || (allowLookups && isLookupName(after)))) {
+            return { col: { alias, field }, rest: parts.slice(i + 2), nullable: nullable || field.null, multiValued }
+          }
           const step = forwardStep(field)
           nullable = nullable || field.null
           alias = this.join(alias, step, nullable, options.reuse)
