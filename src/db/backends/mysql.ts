@@ -77,14 +77,31 @@ export class MysqlBackend implements DatabaseBackend {
         return next()
       },
     })
-    this.kysely = new Kysely({
-      dialect: new MysqlDialect({
-        pool,
-        async onCreateConnection(connection) {
-          await connection.executeQuery(CompiledQuery.raw(
-            "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"))
-        },
-      }),
+    // Every connection of the pool, Kysely's or the direct reads', gets the session settings
+    // first (a connection runs its commands in order, so this precedes any query on it).
+    pool.on('connection', (connection) => {
+      connection.query(
+        "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
+        // A connection without the settings must not serve queries: drop it (its query fails).
+        (error: unknown) => { if (error) connection.destroy() })
+    })
+    this.pool = pool
+    this.kysely = new Kysely({ dialect: new MysqlDialect({ pool }) })
+  }
+
+  private readonly pool: ReturnType<typeof createPool>
+
+  /**
+   * Reads outside a transaction go straight to the pool with rows as arrays: no object per row.
+   * A transaction's reads must use its connection, which only Kysely holds.
+   */
+  selectArrays(query: CompiledQuery, inOwnTransaction: boolean): Promise<unknown[][]> | undefined {
+    if (inOwnTransaction) return undefined
+    return new Promise((resolve, reject) => {
+      this.pool.query({ sql: query.sql, values: [...query.parameters], rowsAsArray: true }, (error, rows) => {
+        if (error) reject(error)
+        else resolve(rows as unknown[][])
+      })
     })
   }
 
