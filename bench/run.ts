@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- --db sqlite|postgres|mysql [--targets N] [--tags K] [--repeat R]`: the workloads
- * of ../shared/bench/WORKLOADS.md through this project's public API. Prints the same JSON as
- * raw_floor.mjs and django_reference/run.py.
+ * `npm run bench -- --db sqlite|postgres|mysql [--targets N] [--tags K] [--repeat R] [--only a,b]`:
+ * the workloads of ../shared/bench/WORKLOADS.md through this project's public API. Prints the same
+ * JSON as raw_floor.mjs and django_reference/run.py, plus peek_for_model_100k (the synchronous
+ * cached lookup, which no reference has).
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
