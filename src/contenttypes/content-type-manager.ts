@@ -75,8 +75,15 @@ export class ContentTypeManager extends Manager<ContentType> {
 
   private addToCache(alias: string, ct: ContentType): void {
     const entry = this.cacheFor(alias)
-    entry.byKey.set(`${ct.appLabel}.${ct.model}`, ct)
+    const key = `${ct.appLabel}.${ct.model}`
+    const previous = entry.byKey.get(key)
+    entry.byKey.set(key, ct)
     entry.byId.set(String(ct.id), ct)
+    if (previous && previous !== ct) {
+      // A type read again (recreated, say): the per-class entries are remade from byKey.
+      entry.concreteByModel.clear()
+      entry.ownByModel.clear()
+    }
   }
 
   /** Empties the cache of every alias. */
@@ -98,7 +105,7 @@ export class ContentTypeManager extends Manager<ContentType> {
    * await ContentType.objects.getForModel(PinnedNote, { forConcreteModel: false })
    */
   getForModel(model: ModelOrInstance, options?: { forConcreteModel?: boolean }): Promise<ContentType> {
-    const forConcreteModel = options?.forConcreteModel !== false
+    const forConcreteModel = options?.forConcreteModel ?? true
     const modelClass = modelOf(model)
     const alias = this.cacheAlias
     const entry = this.entryFor(modelClass, forConcreteModel, alias)
@@ -236,7 +243,7 @@ export class ContentTypeManager extends Manager<ContentType> {
    * for (const row of rows) row.ctId = ContentType.objects.peekForModel(row.model)!.id
    */
   peekForModel(model: ModelOrInstance, options?: { forConcreteModel?: boolean; using?: string }): ContentType | undefined {
-    return this.entryFor(modelOf(model), options?.forConcreteModel !== false, options?.using ?? this.cacheAlias)?.type
+    return this.entryFor(modelOf(model), options?.forConcreteModel ?? true, options?.using ?? this.cacheAlias)?.type
   }
 
   /** The content type of an id if cached on the alias, without querying. */

@@ -191,12 +191,14 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
       group.ids.add(objectId)
     }
     // The content types of every group in one query (per database) for those not cached.
-    const typesByDb = new Map<string, Map<number, ContentType>>()
+    const idsByDb = new Map<string, number[]>()
     for (const group of groups.values()) {
-      if (typesByDb.has(group.db)) continue
-      const ids = [...groups.values()].filter((g) => g.db === group.db).map((g) => g.ctId as number)
-      typesByDb.set(group.db, await ContentType.objects.dbManager(group.db).getForIds(ids))
+      const ids = idsByDb.get(group.db)
+      if (ids) ids.push(group.ctId as number)
+      else idsByDb.set(group.db, [group.ctId as number])
     }
+    const typesByDb = new Map<string, Map<number, ContentType>>()
+    for (const [db, ids] of idsByDb) typesByDb.set(db, await ContentType.objects.dbManager(db).getForIds(ids))
     const objects: Model[] = []
     const modelByCt = new Map<unknown, typeof Model>()
     for (const [ctKey, group] of groups) {

@@ -1,5 +1,5 @@
 import {
-  CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, ImproperlyConfigured, Q, apps as globalApps,
+  CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, ImproperlyConfigured, Q, apps as globalApps, matchKey,
   type CheckMessage, type JoinExtra, type Model, type PathStep, type PrefetchResult, type QuerySet,
 } from '../db/index.ts'
 import { ContentType } from './content-type.ts'
@@ -22,10 +22,6 @@ type ModelThunk<T extends Model> = () => abstract new (...args: any[]) => T
 
 /** Text-like internal types: an object id of these kinds is compared as text. */
 const textTypes = new Set(['CharField', 'TextField', 'SlugField', 'URLField', 'EmailField'])
-const integerTypes = new Set([
-  'AutoField', 'BigAutoField', 'SmallAutoField', 'IntegerField', 'BigIntegerField', 'SmallIntegerField',
-  'PositiveIntegerField', 'PositiveBigIntegerField', 'PositiveSmallIntegerField',
-])
 
 /**
  * The reverse side of a GenericForeignKey (Django's GenericRelation): `owner.tags` is a manager of
@@ -168,29 +164,18 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
 
   /** Deletion: the related rows pointing at the objects being deleted (the Collector's hook). */
   bulkRelatedObjects(objects: Model[], using: string): QuerySet<any> {
-    const manager = this.relatedModel._meta.baseManager.using(using)
-    if (objects.length === 0) return manager.none()
-    // The owner's content type is loaded just before the query runs.
-    return manager
-      .filter({ [`${this.objectIdFieldName}__in`]: objects.map((o) => o.pk) })
-      .withExtraCondition(this.contentTypeCondition(objects[0]!.constructor as typeof Model, this.contentTypeField.column, false))
+    if (objects.length === 0) return this.relatedModel._meta.baseManager.using(using).none()
+    return this.bulkRelatedObjectsByKeys(objects[0]!.constructor as typeof Model, objects.map((o) => o.pk), using)
   }
 
-  /**
-   * Deletion without loading the owners: the related rows of every row of an owners queryset, the
-   * owners' keys as a subquery. Undefined when the object id and the owner's key are of different
-   * types (the comparison would need a cast) or when the owners query joins other tables (MySQL
-   * refuses a DELETE whose subquery reads the table it deletes from).
-   */
-  bulkRelatedObjectsOf(owners: QuerySet<any>, using: string): QuerySet<any> | undefined {
-    const ownerPk = owners.model._meta.pk
-    const idType = this.objectIdField.internalType
-    const sameType = idType === ownerPk.internalType || (integerTypes.has(idType) && integerTypes.has(ownerPk.internalType))
-    if (!sameType || owners.query.joins.length > 0 || owners.model._meta.dbTable === this.relatedModel._meta.dbTable) return undefined
+  /** Deletion by keys: the related rows of the owners of a model with these primary keys. */
+  bulkRelatedObjectsByKeys(model: typeof Model, keys: unknown[], using: string): QuerySet<any> {
+    // The owner's content type is loaded just before the query runs.
     return this.relatedModel._meta.baseManager.using(using)
-      .filter({ [`${this.objectIdFieldName}__in`]: owners.valuesList('pk', { flat: true }) })
-      .withExtraCondition(this.contentTypeCondition(owners.model, this.contentTypeField.column, false))
+      .filter({ [`${this.objectIdFieldName}__in`]: keys })
+      .withExtraCondition(this.contentTypeCondition(model, this.contentTypeField.column, false))
   }
+
 
   /**
    * Prefetch protocol (owner.tags): one query for every instance, even of several models, OR-ing
@@ -220,9 +205,10 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
     const idAttname = this.objectIdField.attname
     return {
       objects,
-      relatedGroup: (object) => (object as any)[ctAttname],
+      // Content type ids compare as matchKey() makes them (3 and '3' are one type).
+      relatedGroup: (object) => matchKey((object as any)[ctAttname]),
       relatedKey: (object) => (object as any)[idAttname],
-      instanceGroup: (instance) => ctOfClass.get(instance.constructor as typeof Model)!.id,
+      instanceGroup: (instance) => matchKey(ctOfClass.get(instance.constructor as typeof Model)!.id),
       instanceKey: (instance) => instance.pk,
       single: false,
       cacheName: this.name,

@@ -2,7 +2,7 @@ import type { CompiledQuery, QueryResult } from 'kysely'
 import type { DatabaseBackend } from './backends/backend.ts'
 import { createBackend } from './backends/create-backend.ts'
 import { ImproperlyConfigured, OperationalError, ProgrammingError } from './errors.ts'
-import { currentExecutor } from './transaction-context.ts'
+import { currentExecutor, isOpenTransaction } from './transaction-context.ts'
 import { recordQuery } from './query-log.ts'
 
 /** The default database alias, as in Django. */
@@ -100,7 +100,8 @@ export async function runSelect(alias: string, query: CompiledQuery, keys: reado
   const executor = currentExecutor(alias)
   recordQuery(alias, query)
   try {
-    const direct = backend.selectArrays?.(query, executor !== undefined)
+    // A finished transaction's executor goes the Kysely way, which refuses it.
+    const direct = executor === undefined || isOpenTransaction(executor) ? backend.selectArrays?.(query, executor !== undefined) : undefined
     if (direct) return await direct
     const { rows } = await (executor ?? backend.kysely).executeQuery<Record<string, unknown>>(query)
     return rows.map((row) => keys.map((key) => row[key]))

@@ -26,11 +26,10 @@ export class RestrictedError extends IntegrityError {
 export interface BulkRelatedObjects {
   /** The rows (as a queryset, so they can be deleted without loading) owned by the objects. */
   bulkRelatedObjects(objects: Model[], using: string): QuerySet<any>
-  /**
-   * The rows owned by every row of a queryset, without loading the owners; undefined when that
-   * cannot be expressed (the owners are then loaded).
-   */
-  bulkRelatedObjectsOf?(owners: QuerySet<any>, using: string): QuerySet<any> | undefined
+  /** The model of the owned rows. */
+  readonly relatedModel?: typeof Model
+  /** The rows owned by the owners of `model` with these primary keys: their keys suffice. */
+  bulkRelatedObjectsByKeys?(model: typeof Model, keys: unknown[], using: string): QuerySet<any>
 }
 
 function hasBulkRelatedObjects(field: Field): field is Field & BulkRelatedObjects {
@@ -110,25 +109,32 @@ export class Collector {
   }
 
   /**
-   * The querysets of the rows that private fields own, when each can be stated over the owners'
-   * queryset and deleted without loading (so the owners need not be loaded either); else undefined.
+   * The private fields owning rows of the model (generic relations), when every one can find them
+   * by the owners' keys and they can go without loading; else undefined.
    */
-  private ownedRowsOf(owners: QuerySet<any>): QuerySet<any>[] | undefined {
-    const owned: QuerySet<any>[] = []
-    for (const field of owners.model._meta.concreteModel._meta.privateFields) {
-      if (!hasBulkRelatedObjects(field)) continue
-      const rows = field.bulkRelatedObjectsOf?.(owners, this.using)
-      if (!rows || !this.canFastDelete(rows.model)) return undefined
-      owned.push(rows)
-    }
-    return owned
+  private ownersByKey(model: typeof Model): Array<Field & BulkRelatedObjects> | undefined {
+    const owning = model._meta.concreteModel._meta.privateFields.filter(hasBulkRelatedObjects)
+    const byKey = owning.every((f) => f.bulkRelatedObjectsByKeys && f.relatedModel && this.canFastDelete(f.relatedModel))
+    return byKey ? owning : undefined
   }
 
-  /** Adds a queryset: deleted directly when possible (owned rows first), else loaded and collected. */
+  /** Adds a queryset: deleted directly when possible, else loaded and collected. */
   async collectQueryset(queryset: QuerySet<any>, options: { source?: typeof Model; nullable?: boolean; failOnRestricted?: boolean } = {}): Promise<void> {
-    const owned = this.deletableWithoutLoading(queryset.model) ? this.ownedRowsOf(queryset) : undefined
-    if (owned) {
-      this.fastDeletes.push(...owned, queryset)
+    const owning = this.deletableWithoutLoading(queryset.model) ? this.ownersByKey(queryset.model) : undefined
+    if (owning?.length === 0) {
+      this.fastDeletes.push(queryset)
+      return
+    }
+    if (owning) {
+      // Django loads owners to find the rows they own; when nothing needs the rows themselves, their
+      // keys do, read once so the owned rows and the owners are the same set.
+      const keys = await queryset.valuesList('pk', { flat: true })
+      const owners = queryset.model._meta.baseManager.using(this.using)
+      for (let start = 0; start < keys.length; start += BATCH) {
+        const batch = keys.slice(start, start + BATCH)
+        for (const field of owning) this.fastDeletes.push(field.bulkRelatedObjectsByKeys!(queryset.model, batch, this.using))
+        this.fastDeletes.push(owners.filter({ pk__in: batch }))
+      }
       return
     }
     const rows = await queryset.fetch()

@@ -814,13 +814,17 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     }
   }
 
-  private modelColumns(query: Query, backend: DatabaseBackend, alias = query.baseAlias, model = this.model, prefix = ''): Array<{ column: SelectColumn; reader: Reader }> {
+  /**
+   * The selected columns of a model. Related models' (selectRelated, `prefix` their path) get
+   * short aliases by position, `firstIndex` on: a path-long alias would pass PostgreSQL's 63 bytes.
+   */
+  private modelColumns(query: Query, backend: DatabaseBackend, alias = query.baseAlias, model = this.model, prefix = '', firstIndex = 0): Array<{ column: SelectColumn; reader: Reader }> {
     const meta = model._meta
     const isBase = prefix === ''
     const fields = meta.concreteFields.filter((f) =>
       f.primaryKey || !isBase || (query.onlyFields ? query.onlyFields.has(f.name) : !query.deferredFields.has(f.name)))
     return fields.map((field, index) => {
-      const key = prefix + field.column
+      const key = isBase ? field.column : `__r${firstIndex + index}`
       return {
         column: selectColumn({ alias, field }, key, backend),
         reader: { key, index, target: field.attname, convert: fieldConverter(field, backend.converter(field.dbType)) },
@@ -831,7 +835,7 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
   private buildLoader(query: Query, backend: DatabaseBackend): { loader: Loader; columns: SelectColumn[] } {
     const columns: SelectColumn[] = []
     const build = (model: typeof Model, alias: string, prefix: string, paths: string[] | true, depth: number): Loader => {
-      const own = this.modelColumns(query, backend, alias, model, prefix)
+      const own = this.modelColumns(query, backend, alias, model, prefix, columns.length)
       const readers = own.map((c) => ({ ...c.reader, index: columns.length + c.reader.index }))
       columns.push(...own.map((c) => c.column))
       if (prefix === '') {

@@ -25,6 +25,15 @@ export function currentExecutor(alias: string): Kysely<any> | undefined {
   return storage.getStore()?.get(alias)?.executor
 }
 
+/**
+ * Whether an executor's transaction is still open: a task started inside atomic() may run after
+ * the block ended, still carrying its context.
+ */
+export function isOpenTransaction(executor: Kysely<any>): boolean {
+  const status = executor as { isCommitted?: boolean; isRolledBack?: boolean }
+  return status.isCommitted !== true && status.isRolledBack !== true
+}
+
 let openBlocks = 0
 
 /**

@@ -342,6 +342,17 @@ describeEachDialect('ContentTypeManager', INSTALLED, () => {
     expect(warm.result.get(String(link.id))).toBe(cold.result.get(link.id))
   })
 
+  test('a type read again under a new id replaces the cached one for getForModel and peekForModel too', async () => {
+    await migrate()
+    const old = await ContentType.objects.getForModel(Link)
+    expect(ContentType.objects.peekForModel(Link)).toBe(old)
+    await ContentType.objects.filter({ pk: old.pk }).rawDelete()
+    const renewed = await ContentType.objects.create({ appLabel: old.appLabel, model: old.model })
+    expect(await ContentType.objects.getForId(renewed.id)).not.toBe(old)
+    expect((await ContentType.objects.getForModel(Link)).id).toBe(renewed.id)
+    expect(ContentType.objects.peekForModel(Link)!.id).toBe(renewed.id)
+  })
+
   test('getForModels on an emptied table: 1 SELECT + 1 INSERT per missing type (proxy and concrete share one)', async () => {
     await migrate()
     await ContentType.objects.filter({ appLabel__in: MY_LABELS }).delete()

@@ -559,17 +559,37 @@ describeEachDialect('GenericRelation: deleting an owner', INSTALLED, () => {
     expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'link', 'salty'])
   })
 
-  test('QuerySet.delete() with nothing listening deletes owners and their tagged items without loading either: one DELETE each', async () => {
+  test('QuerySet.delete() with nothing listening reads only the owners\' keys: one SELECT of keys, then one DELETE each', async () => {
     const { lion } = await world()
     const bookmark = await Bookmark.objects.create({ pk: lion.pk, url: 'https://example.com/' })
     await bookmark.tags.create({ tag: 'link' })
     await ContentType.objects.getForModel(Animal)
     const { result, queries } = await counted(() => Animal.objects.filter({ commonName__in: ['Lion', 'Platypus'] }).delete())
     expect(result).toEqual([4, { 'grel.TaggedItem': 2, 'grel.Animal': 2 }])
-    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['DELETE', 'DELETE'])
-    expect(queries[0]!.sql).toContain('IN (SELECT')
+    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['SELECT', 'DELETE', 'DELETE'])
     expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'link', 'salty'])
     expect(await Bookmark.objects.count()).toBe(1)
+  })
+
+  test('owners chosen by their own tagged items lose both, whatever the filter reads', async () => {
+    await world()
+    const [total, perModel] = await Animal.objects.exclude({ tags__isnull: true }).delete()
+    expect(perModel).toEqual({ 'grel.TaggedItem': 2, 'grel.Animal': 1 })
+    expect(total).toBe(3)
+    const fattyOwners = TaggedItem.objects.filter({ tag: 'fatty' }).valuesList('objectId', { flat: true })
+    const [, byKeys] = await Vegetable.objects.filter({ pk__in: fattyOwners }).delete()
+    expect(byKeys).toEqual({ 'grel.TaggedItem': 2, 'grel.Vegetable': 1 })
+    expect(names(await Animal.objects.all())).toEqual(['Platypus'])
+    expect(names(await Vegetable.objects.all())).toEqual(['Eggplant'])
+    expect(tags(await TaggedItem.objects.all())).toEqual([])
+  })
+
+  test('deleting no owners sends no DELETE and creates no content type', async () => {
+    await world()
+    const { result, queries } = await counted(() => Animal.objects.filter({ commonName: 'nobody' }).delete())
+    expect(result).toEqual([0, {}])
+    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['SELECT'])
+    expect((await counted(() => Animal.objects.none().delete())).count).toBe(0)
   })
 
   test('a delete receiver on the owner makes QuerySet.delete() load the owners, so it sees each one', async () => {

@@ -356,4 +356,23 @@ describeEachDialect('models', [modelsApp], () => {
     await onCommit(() => { calls.push('now') })
     expect(calls).toEqual(['now'])
   })
+
+  test("a task begun in atomic() that reads after the block ended is refused, never let into another context's transaction", async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    let straggler!: Promise<string>
+    await atomic(async () => {
+      straggler = (async () => { await gate; return (await Author.objects.all()).map((a) => a.name).join(',') })()
+        .then((names) => `read ${names}`, (error: Error) => `refused: ${error.message}`)
+    })
+    let seen = ''
+    await atomic(async () => {
+      await Author.objects.create({ name: 'uncommitted' })
+      release()
+      seen = await straggler
+      throw new Error('roll back')
+    }).catch(() => {})
+    expect(seen).toMatch(/^refused: /)
+    expect(await Author.objects.filter({ name: 'uncommitted' }).count()).toBe(0)
+  })
 })

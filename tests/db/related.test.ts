@@ -35,7 +35,16 @@ class Chapter extends Model.define('reltests.Chapter', {
   declare static readonly objects: Manager<Chapter>
 }
 
-const app = defineApp({ label: 'reltests', models: [Author, Book, Chapter] })
+/** Names long enough that `path__column` would pass PostgreSQL's 63-byte limit on aliases. */
+class LongNamedParent extends Model.define('reltests.LongNamedParent', {
+  aRatherLongColumnNameThatKeepsGoingForTheAliasTest: f.char({ maxLength: 10 }),
+}) {}
+
+class LongNamedChild extends Model.define('reltests.LongNamedChild', {
+  theParentThroughAnEquallyLongRelationName: f.foreignKey(() => LongNamedParent, { onDelete: CASCADE }),
+}) {}
+
+const app = defineApp({ label: 'reltests', models: [Author, Book, Chapter, LongNamedParent, LongNamedChild] })
 
 interface Seeded {
   herbert: Author
@@ -72,6 +81,18 @@ function sortedTitles(books: readonly Book[]): string[] {
 }
 
 describeEachDialect('related objects', [app], (dialect) => {
+  test('selectRelated over long names reads the same values inside and outside a transaction', async () => {
+    const parent = await LongNamedParent.objects.create({ aRatherLongColumnNameThatKeepsGoingForTheAliasTest: 'v' })
+    await LongNamedChild.objects.create({ theParentThroughAnEquallyLongRelationName: parent })
+    const read = async () => {
+      const [child] = await LongNamedChild.objects.selectRelated('theParentThroughAnEquallyLongRelationName')
+      const loaded = child!._state.fieldsCache.theParentThroughAnEquallyLongRelationName as LongNamedParent
+      return [loaded.pk, loaded.aRatherLongColumnNameThatKeepsGoingForTheAliasTest]
+    }
+    expect(await read()).toEqual([parent.pk, 'v'])
+    expect(await atomic(read)).toEqual([parent.pk, 'v'])
+  })
+
   describe('forward foreign key accessor', () => {
     test('await book.author costs one query, then comes from the cache', async () => {
       const { herbert, dune } = await seed()

@@ -887,6 +887,15 @@ describeEachDialect('relations in queries', [app], (dialect) => {
       expect(await Author.objects.count()).toBe(5)
     }
 
+    test('annotation names that look like a row shape never mix up two queries\' attributes', async () => {
+      await seed()
+      const [odd] = await Author.objects.annotate({ 'a:1,3:b': Count('books') }).filter({ name: 'Frank Herbert' })
+      expect((odd as unknown as Record<string, unknown>)['a:1,3:b']).toBe(3)
+      const [plain] = await Author.objects.annotate({ a: Count('books'), b: Max('books__pages') }).filter({ name: 'Frank Herbert' })
+      const row = plain as unknown as Record<string, unknown>
+      expect([row.a, row.b, 'a:1,3:b' in row]).toEqual([3, 444, false])
+    })
+
     test('hostile annotation and aggregate names are quoted (and round-trip) or refused with a clear error', async () => {
       await seed()
       for (const alias of hostileAliases) {

@@ -4,6 +4,10 @@ import type { BackendFeatures, ColumnDescription, DatabaseBackend, PatternKind, 
 import type { DatabaseUrl } from './database-url.ts'
 import { buildInsert, dashUuid, likeMatch, undashUuid, wrapDriverError, type ErrorKind , informationSchemaColumns, informationSchemaTables } from './sql-helpers.ts'
 
+/** What every session needs: strict writes (no silent truncation) and UTC. */
+const sessionSettings =
+  "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"
+
 const features: BackendFeatures = {
   canReturnRowsFromInsert: false,
   canReturnRowsFromBulkInsert: false,
@@ -77,19 +81,20 @@ export class MysqlBackend implements DatabaseBackend {
         return next()
       },
     })
-    // Every connection of the pool, Kysely's or the direct reads', gets the session settings
-    // first (a connection runs its commands in order, so this precedes any query on it).
-    pool.on('connection', (connection) => {
-      connection.query(
-        "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
-        // A connection without the settings must not serve queries: drop it (its query fails).
-        (error: unknown) => { if (error) connection.destroy() })
-    })
     this.pool = pool
-    this.kysely = new Kysely({ dialect: new MysqlDialect({ pool }) })
+    this.kysely = new Kysely({
+      dialect: new MysqlDialect({
+        pool,
+        async onCreateConnection(connection) {
+          await connection.executeQuery(CompiledQuery.raw(sessionSettings))
+        },
+      }),
+    })
   }
 
   private readonly pool: ReturnType<typeof createPool>
+  /** Pool connections the direct reads have given the session settings (Kysely keeps its own record). */
+  private readonly prepared = new WeakSet<object>()
 
   /**
    * Reads outside a transaction go straight to the pool with rows as arrays: no object per row.
@@ -98,9 +103,23 @@ export class MysqlBackend implements DatabaseBackend {
   selectArrays(query: CompiledQuery, inOwnTransaction: boolean): Promise<unknown[][]> | undefined {
     if (inOwnTransaction) return undefined
     return new Promise((resolve, reject) => {
-      this.pool.query({ sql: query.sql, values: [...query.parameters], rowsAsArray: true }, (error, rows) => {
-        if (error) reject(error)
-        else resolve(rows as unknown[][])
+      this.pool.getConnection((error, connection) => {
+        if (error) return reject(error)
+        const run = () => connection.query({ sql: query.sql, values: [...query.parameters], rowsAsArray: true }, (queryError, rows) => {
+          connection.release()
+          if (queryError) reject(queryError)
+          else resolve(rows as unknown[][])
+        })
+        if (this.prepared.has(connection)) return run()
+        connection.query(sessionSettings, (settingsError) => {
+          // A connection without the settings must not serve queries: the error is the caller's.
+          if (settingsError) {
+            connection.destroy()
+            return reject(settingsError)
+          }
+          this.prepared.add(connection)
+          run()
+        })
       })
     })
   }

@@ -167,8 +167,8 @@ export class SqliteBackend implements DatabaseBackend {
   private statement(text: string): Database.Statement {
     let statement = this.statements.get(text)
     if (!statement) {
-      // Texts differ with the length of IN lists: keep the cache bounded.
-      if (this.statements.size >= 500) this.statements.clear()
+      // Texts differ with the length of IN lists: keep the cache bounded, dropping the oldest.
+      if (this.statements.size >= 500) this.statements.delete(this.statements.keys().next().value!)
       statement = this.database.prepare(text)
       this.statements.set(text, statement)
     }
