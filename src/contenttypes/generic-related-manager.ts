@@ -118,7 +118,7 @@ export class GenericRelatedObjectManager<T extends Model> extends Manager<T> {
           Object.assign(obj, pointers)
           await obj.save({ using: db })
         }
-      }, { using: db })
+      }, { using: db, savepoint: false })
     }
   }
 
@@ -141,7 +141,7 @@ export class GenericRelatedObjectManager<T extends Model> extends Manager<T> {
     if (bulk) {
       await fresh.delete()
     } else {
-      await atomic(async () => { for (const obj of await fresh) await obj.delete() }, { using: db })
+      await atomic(async () => { for (const obj of await fresh) await obj.delete() }, { using: db, savepoint: false })
     }
   }
 
@@ -166,7 +166,7 @@ export class GenericRelatedObjectManager<T extends Model> extends Manager<T> {
       const have = new Set(current.map((o) => String(o.pk)))
       const missing = wanted.filter((o) => o.pk === null || o.pk === undefined || !have.has(String(o.pk)))
       if (missing.length > 0) await this.add(...missing, { bulk })
-    }, { using: db })
+    }, { using: db, savepoint: false })
   }
 
   override toString(): string {

@@ -1,8 +1,8 @@
-import type { CompiledQuery, QueryResult } from 'kysely'
+import type { CompiledQuery, Kysely, QueryResult } from 'kysely'
 import type { DatabaseBackend } from './backends/backend.ts'
 import { createBackend } from './backends/create-backend.ts'
-import { ImproperlyConfigured, OperationalError, ProgrammingError } from './errors.ts'
-import { currentExecutor, isOpenTransaction } from './transaction-context.ts'
+import { ImproperlyConfigured, OperationalError, ProgrammingError, TransactionManagementError } from './errors.ts'
+import { currentTransaction, isOpenTransaction } from './transaction-context.ts'
 import { recordQuery } from './query-log.ts'
 
 /** The default database alias, as in Django. */
@@ -81,7 +81,7 @@ export function closeAll(): Promise<void> {
  */
 export async function runQuery<R = Record<string, unknown>>(alias: string, query: CompiledQuery): Promise<QueryResult<R>> {
   const backend = connections.get(alias)
-  const executor = currentExecutor(alias) ?? backend.kysely
+  const executor = usableExecutor(alias) ?? backend.kysely
   recordQuery(alias, query)
   try {
     return await executor.executeQuery<R>(query)
@@ -97,7 +97,7 @@ export async function runQuery<R = Record<string, unknown>>(alias: string, query
  */
 export async function runSelect(alias: string, query: CompiledQuery, keys: readonly string[]): Promise<unknown[][]> {
   const backend = connections.get(alias)
-  const executor = currentExecutor(alias)
+  const executor = usableExecutor(alias)
   recordQuery(alias, query)
   try {
     // A finished transaction's executor goes the Kysely way, which refuses it.
@@ -108,6 +108,16 @@ export async function runSelect(alias: string, query: CompiledQuery, keys: reado
   } catch (error) {
     throw translateQueryError(backend, error)
   }
+}
+
+/** The executor of the open transaction, refusing one an error has doomed (Django's needs_rollback). */
+function usableExecutor(alias: string): Kysely<any> | undefined {
+  const state = currentTransaction(alias)
+  if (state?.rollbackOnly) {
+    throw new TransactionManagementError(
+      "An error occurred in the current transaction. You can't execute queries until the end of the 'atomic' block.")
+  }
+  return state?.executor
 }
 
 function translateQueryError(backend: DatabaseBackend, error: unknown): unknown {

@@ -272,7 +272,7 @@ export class Collector {
       for (const instances of this.data.values()) {
         for (const instance of instances.values()) await postDelete.sendAsync(instance.constructor, { instance, using: this.using, origin: this.origin ?? instance })
       }
-    }, { using: this.using })
+    }, { using: this.using, savepoint: false })
     for (const instances of this.data.values()) for (const instance of instances.values()) instance.pk = null
     const total = Object.values(counts).reduce((a, b) => a + b, 0)
     return [total, counts]

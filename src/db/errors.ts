@@ -40,6 +40,12 @@ export class OperationalError extends DatabaseError {}
 /** The SQL referred to a table or column that does not exist, or is otherwise malformed. */
 export class ProgrammingError extends DatabaseError {}
 
+/**
+ * Misuse of transactions (Django's TransactionManagementError): select_for_update outside one, or
+ * a query in a transaction an error has doomed to roll back.
+ */
+export class TransactionManagementError extends ContentTypesError {}
+
 /** `Model.objects.get()` and friends: per-field messages from `fullClean()`. */
 export type ErrorDict = Record<string, string[]>
 

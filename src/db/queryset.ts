@@ -10,7 +10,7 @@ import { compileCondition, compileCount, compileFrom, compileSelect, compileSubq
 import { prepareValue } from './query/lookups.ts'
 import { connections, runQuery, runSelect } from './connections.ts'
 import type { DatabaseBackend, ValueConverter } from './backends/backend.ts'
-import { ContentTypesError, FieldError, IntegrityError, repr } from './errors.ts'
+import { ContentTypesError, FieldError, IntegrityError, TransactionManagementError, repr } from './errors.ts'
 import { atomic, inAtomicBlock } from './transaction.ts'
 import { Prefetch, prefetchRelatedObjects } from './prefetch.ts'
 import { dbForRead, dbForWrite } from './routers.ts'
@@ -24,8 +24,7 @@ const MAX_GET_RESULTS = 21
 /** Filter arguments: Django's `field__lookup` keys. */
 export type FilterArgs<M> = LookupArgs
 
-/** Raised when select_for_update is used outside a transaction (Django's TransactionManagementError). */
-export class TransactionManagementError extends ContentTypesError {}
+export { TransactionManagementError } from './errors.ts'
 
 type Mode = 'models' | 'values' | 'valuesList' | 'flat'
 
@@ -668,7 +667,7 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     return atomic(async () => {
       await collector.collectQueryset(qs as unknown as QuerySet<any>)
       return collector.delete()
-    }, { using: qs.db })
+    }, { using: qs.db, savepoint: false })
   }
 
   /** Deletes the matching rows with one DELETE, no signals and no cascade; returns the count. */

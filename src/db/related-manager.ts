@@ -102,7 +102,7 @@ export class RelatedManager<M extends Model> extends Manager<M> {
           ;(obj as any)[this.fk.name] = this.instance
           await obj.save({ using: db })
         }
-      }, { using: db })
+      }, { using: db, savepoint: false })
     }
     this.forgetPrefetched()
   }
@@ -148,7 +148,7 @@ export class RelatedManager<M extends Model> extends Manager<M> {
       const have = new Set(current.map((o) => String(o.pk)))
       const missing = objects.filter((o) => o.pk === null || o.pk === undefined || !have.has(String(o.pk)))
       if (missing.length > 0) await this.add(...missing, { bulk })
-    }, { using: db })
+    }, { using: db, savepoint: false })
   }
 
   private forgetPrefetched(): void {
@@ -175,7 +175,7 @@ export class RelatedManager<M extends Model> extends Manager<M> {
           ;(obj as any)[this.fk.name] = null
           await obj.save({ updateFields: [this.fk.name], using: db })
         }
-      }, { using: db })
+      }, { using: db, savepoint: false })
     }
     this.forgetPrefetched()
   }

@@ -1,11 +1,15 @@
+import { CompiledQuery } from 'kysely'
 import { connections, DEFAULT_DB_ALIAS } from './connections.ts'
+import { recordQuery } from './query-log.ts'
 import { currentTransaction, runInTransaction, type TransactionState } from './transaction-context.ts'
 
 let savepointCounter = 0
 
 /**
  * Runs `fn` in a transaction on one database: committed when `fn` resolves, rolled back when it
- * throws. Nested calls use savepoints, so an inner failure undoes only the inner block.
+ * throws. Nested calls use savepoints, so an inner failure undoes only the inner block; with
+ * `{ savepoint: false }` a nested block spares the savepoint's statements, and its failure dooms
+ * the whole transaction (as Django's `atomic(savepoint=False)`, which bulk writes and deletion use).
  *
  * @example
  * await atomic(async () => {
@@ -13,10 +17,10 @@ let savepointCounter = 0
  *   await book.save()      // both or neither
  * })
  */
-export async function atomic<T>(fn: () => Promise<T> | T, options: { using?: string } = {}): Promise<T> {
+export async function atomic<T>(fn: () => Promise<T> | T, options: { using?: string; savepoint?: boolean } = {}): Promise<T> {
   const alias = options.using ?? DEFAULT_DB_ALIAS
   const outer = currentTransaction(alias)
-  if (outer) return savepointBlock(outer, fn)
+  if (outer) return options.savepoint === false ? withoutSavepoint(outer, fn) : savepointBlock(outer, fn)
 
   const backend = connections.get(alias)
   const trx = await backend.kysely.startTransaction().execute()
@@ -27,6 +31,11 @@ export async function atomic<T>(fn: () => Promise<T> | T, options: { using?: str
   } catch (error) {
     await trx.rollback().execute().catch(() => {})
     throw error
+  }
+  if (state.rollbackOnly) {
+    // An inner block without a savepoint failed and its error was caught: nothing may be kept.
+    await trx.rollback().execute()
+    return result
   }
   try {
     await trx.commit().execute()
@@ -42,17 +51,42 @@ export async function atomic<T>(fn: () => Promise<T> | T, options: { using?: str
 async function savepointBlock<T>(outer: TransactionState, fn: () => Promise<T> | T): Promise<T> {
   const name = `ct_sp_${++savepointCounter}`
   const trx = outer.executor as any
+  // Savepoint statements count as queries, as in Django's assertNumQueries.
+  const record = (statement: string) => recordQuery(outer.alias, CompiledQuery.raw(`${statement} "${name}"`))
+  record('SAVEPOINT')
   await trx.savepoint(name).execute()
   const callbacksBefore = outer.onCommit.length
   const inner: TransactionState = { ...outer, depth: outer.depth + 1, onCommit: outer.onCommit }
   try {
     const result = await runInTransaction(inner, async () => fn())
+    if (inner.rollbackOnly) {
+      record('ROLLBACK TO SAVEPOINT')
+      await trx.rollbackToSavepoint(name).execute()
+      outer.onCommit.splice(callbacksBefore)
+      return result
+    }
+    record('RELEASE SAVEPOINT')
     await trx.releaseSavepoint(name).execute()
     return result
   } catch (error) {
+    record('ROLLBACK TO SAVEPOINT')
     await trx.rollbackToSavepoint(name).execute()
     // Callbacks registered inside the rolled-back block must never run.
     outer.onCommit.splice(callbacksBefore)
+    throw error
+  }
+}
+
+/**
+ * A nested block that shares its enclosing block's transaction, without a savepoint (Django's
+ * `atomic(savepoint=False)`): cheaper, but if it fails, the enclosing block can only roll back;
+ * its queries are refused until it ends, even when the error is caught.
+ */
+async function withoutSavepoint<T>(state: TransactionState, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    state.rollbackOnly = true
     throw error
   }
 }

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest'
 import {
-  CASCADE, IntegrityError, Model, atomic, captureQueries, defineApp, fields as f, inAtomicBlock, onCommit,
+  CASCADE, IntegrityError, Model, TransactionManagementError, atomic, captureQueries, defineApp, fields as f, inAtomicBlock, onCommit,
   postDelete, postSave, preDelete, preSave,
 } from '../../src/db/index.ts'
 import { describeEachDialect } from '../support/dialects.ts'
@@ -355,6 +355,42 @@ describeEachDialect('models', [modelsApp], () => {
     const calls: string[] = []
     await onCommit(() => { calls.push('now') })
     expect(calls).toEqual(['now'])
+  })
+
+  test('atomic({ savepoint: false }) inside a block sends no SAVEPOINT and shares its transaction', async () => {
+    const { queries } = await captureQueries(() => atomic(async () => {
+      await Author.objects.create({ name: 'outer' })
+      await atomic(() => Author.objects.create({ name: 'inner' }), { savepoint: false })
+    }))
+    expect(queries.some((q) => /savepoint/i.test(q.sql))).toBe(false)
+    expect(await Author.objects.filter({ name__in: ['outer', 'inner'] }).count()).toBe(2)
+    // A plain nested block does use one, and its statements count as queries (as in Django).
+    const nested = await captureQueries(() => atomic(() => atomic(() => Author.objects.create({ name: 'nested' }))))
+    expect(nested.queries.filter((q) => /savepoint/i.test(q.sql)).map((q) => q.sql.split(' "')[0])).toEqual(['SAVEPOINT', 'RELEASE SAVEPOINT'])
+  })
+
+  test('a failed block without a savepoint dooms the transaction: queries are refused, and it rolls back even if the error is caught', async () => {
+    let refused: Error | undefined
+    await atomic(async () => {
+      await Author.objects.create({ name: 'kept?' })
+      await atomic(async () => { throw new Error('inner failure') }, { savepoint: false }).catch(() => {})
+      refused = await Author.objects.count().then(() => undefined, (error: Error) => error)
+    })
+    expect(refused).toBeInstanceOf(TransactionManagementError)
+    expect(refused!.message).toBe("An error occurred in the current transaction. You can't execute queries until the end of the 'atomic' block.")
+    expect(await Author.objects.filter({ name: 'kept?' }).count()).toBe(0)
+  })
+
+  test('a doomed block inside a savepoint rolls back to the savepoint only', async () => {
+    await atomic(async () => {
+      await Author.objects.create({ name: 'outer' })
+      await atomic(async () => {
+        await Author.objects.create({ name: 'inner' })
+        await atomic(async () => { throw new Error('inner failure') }, { savepoint: false }).catch(() => {})
+      })
+      await Author.objects.create({ name: 'after' })
+    })
+    expect((await Author.objects.all()).map((a) => a.name).sort()).toEqual(['after', 'outer'])
   })
 
   test("a task begun in atomic() that reads after the block ended is refused, never let into another context's transaction", async () => {

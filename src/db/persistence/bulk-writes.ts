@@ -57,7 +57,7 @@ export async function insertMany<M extends Model>(model: typeof Model, objects: 
         if (returnKeys) keys.forEach((key, i) => { batch[i]!.pk = pk.fromDb(key) })
       }
     }
-  }, { using })
+  }, { using, savepoint: false })
   for (const object of objects) {
     object._state.adding = false
     object._state.db = using
@@ -95,6 +95,6 @@ export async function updateMany(model: typeof Model, objects: Model[], fields: 
       const result = await runQuery(using, statement.compile(backend.kysely))
       matched += Number(result.numAffectedRows ?? 0)
     }
-  }, { using })
+  }, { using, savepoint: false })
   return matched
 }
