@@ -1,3 +1,4 @@
+import { sql, type RawBuilder } from 'kysely'
 import {
   CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, ImproperlyConfigured, Q, apps as globalApps, matchKey,
   type CheckMessage, type JoinExtra, type Model, type PathStep, type PrefetchResult, type QuerySet,
@@ -22,6 +23,14 @@ type ModelThunk<T extends Model> = () => abstract new (...args: any[]) => T
 
 /** Text-like internal types: an object id of these kinds is compared as text. */
 const textTypes = new Set(['CharField', 'TextField', 'SlugField', 'URLField', 'EmailField'])
+
+/** `(SELECT id FROM django_content_type WHERE app_label = … AND model = …)` for a model. */
+function contentTypeIdSubquery(model: typeof Model, forConcreteModel: boolean): RawBuilder<unknown> {
+  const meta = forConcreteModel ? model._meta.concreteModel._meta : model._meta
+  const types = ContentType._meta
+  const column = (name: string) => sql.ref(types.getField(name).column)
+  return sql`(SELECT ${column('id')} FROM ${sql.table(types.dbTable)} WHERE ${column('appLabel')} = ${meta.appLabel} AND ${column('model')} = ${meta.modelName})`
+}
 
 /**
  * The reverse side of a GenericForeignKey (Django's GenericRelation): `owner.tags` is a manager of
@@ -90,18 +99,21 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
     return ContentType.objects.dbManager(using).getForModel(model, { forConcreteModel: this.forConcreteModel })
   }
 
-  /** The owner model's content type id, as a condition prepared before a query runs. */
+  /**
+   * The owner model's content type id as a condition: the cached id, or, when the cache has not
+   * got it, a subquery on the content type table by natural key (unique, so one id or none: a type
+   * that does not exist yet owns no rows). Django looks the type up first; the subquery spares
+   * that round trip, and reads never create content types.
+   */
   contentTypeCondition(model: typeof Model, column: string, onParent: boolean): JoinExtra {
     const forConcreteModel = this.forConcreteModel
     return {
       column,
       onParent,
       key: `ct:${model._meta.label}:${forConcreteModel}:${column}:${onParent}`,
-      prepare: async (alias) => { await ContentType.objects.dbManager(alias).getForModel(model, { forConcreteModel }) },
       value: (alias) => {
         const ct = ContentType.objects.peekForModel(model, { forConcreteModel, using: alias })
-        if (!ct) throw new Error(`The content type of ${model._meta.label} was not loaded before the query compiled.`)
-        return ct.id
+        return ct ? ct.id : contentTypeIdSubquery(model, forConcreteModel)
       },
     }
   }

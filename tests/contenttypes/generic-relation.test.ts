@@ -522,6 +522,35 @@ describeEachDialect('GenericRelation: lookups through the relation', INSTALLED, 
     expect(error.message).toContain("'tags'")
   })
 
+  test('with a cold content type cache, a lookup through the relation is one query: the type is a subquery', async () => {
+    await world()
+    ContentType.objects.clearCache()
+    const cold = await counted(() => Animal.objects.filter({ tags__tag: 'hairy' }).fetch())
+    expect(cold.count).toBe(1)
+    expect(cold.queries[0]!.sql).toMatch(/django_content_type/)
+    expect(names(cold.result)).toEqual(['Lion'])
+    const reverse = await counted(() => TaggedItem.objects.filter({ animal__commonName: 'Lion' }).fetch())
+    expect(reverse.count).toBe(1)
+    expect(tags(reverse.result)).toEqual(['hairy', 'yellow'])
+    const annotated = await counted(() => Animal.objects.annotate({ n: Count('tags') }).orderBy('commonName').fetch())
+    expect(annotated.count).toBe(1)
+    expect(annotated.result.map((a) => a.n)).toEqual([2, 0])
+    // Warm, the id is a plain parameter.
+    await ContentType.objects.getForModel(Animal)
+    const warm = await counted(() => Animal.objects.filter({ tags__tag: 'hairy' }).fetch())
+    expect(warm.queries[0]!.sql).not.toMatch(/django_content_type/)
+    expect(names(warm.result)).toEqual(['Lion'])
+  })
+
+  test('a lookup through the relation of a model with no content type row yet matches nothing and creates none', async () => {
+    await world()
+    await ContentType.objects.filter({ appLabel: 'grel', model: 'bookmark' }).rawDelete()
+    ContentType.objects.clearCache()
+    expect(await Bookmark.objects.filter({ tags__tag: 'hairy' }).count()).toBe(0)
+    expect(await TaggedItem.objects.filter({ bookmark__url__contains: 'x' }).count()).toBe(0)
+    expect(await ContentType.objects.filter({ appLabel: 'grel', model: 'bookmark' }).count()).toBe(0)
+  })
+
   test("aggregate(Count('tags')) and annotate(Count('tags')) count only the owner's content type", async () => {
     const { lion } = await world()
     const bookmark = await Bookmark.objects.create({ pk: lion.pk, url: 'https://example.com/' })

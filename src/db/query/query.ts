@@ -32,8 +32,8 @@ export interface Join {
 }
 
 /**
- * An extra equality in a join's ON clause (or a WHERE), `<column> = value`, whose value may need
- * loading first: a generic relation's content type id.
+ * An extra equality in a join's ON clause (or a WHERE), `<column> = value`: a generic relation's
+ * content type id. The value is bound as a parameter, or inlined when it is SQL (a subquery).
  */
 export interface JoinExtra {
   readonly column: string
@@ -41,7 +41,7 @@ export interface JoinExtra {
   readonly onParent?: boolean
   /** Identifies the condition, so equal joins are reused. */
   readonly key: string
-  /** The value for a database alias, once prepared. */
+  /** The value for a database alias, once prepared: a plain value, or SQL (a RawBuilder). */
   value(alias: string): unknown
   /** Loads what `value()` needs before the query compiles. */
   prepare?(alias: string): Promise<void>
