@@ -196,6 +196,17 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
   async getPrefetchQuerysets(instances: Model[], querysets?: QuerySet<any, any>[]): Promise<PrefetchResult> {
     if (querysets && querysets.length > 1) throw new TypeError('querysets argument of getPrefetchQuerysets() should have a length of 1.')
     const db = instances[0]?._state.db ?? DEFAULT_DB_ALIAS
+    const base = (querysets?.[0] ?? this.relatedModel._meta.defaultManager.getQueryset()).usingIfUnset(db)
+    const idAttname = this.objectIdField.attname
+    const model = instances[0]?.constructor as typeof Model | undefined
+    if (model && instances.every((instance) => instance.constructor === model)) {
+      // Owners of one model (the usual case): one content type, as a condition; no lookup first.
+      const objects = await base
+        .filter({ [`${this.objectIdFieldName}__in`]: instances.map((instance) => instance.pk) })
+        .withExtraCondition(this.contentTypeCondition(model, this.contentTypeField.column, false))
+        .fetch()
+      return { objects, relatedKey: (object) => (object as any)[idAttname], instanceKey: (instance) => instance.pk, single: false, cacheName: this.name }
+    }
     const byCt = new Map<string, { ctId: number; pks: unknown[] }>()
     const ctOfClass = new Map<typeof Model, ContentType>()
     for (const instance of instances) {
@@ -211,10 +222,8 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
       const one = new Q({ [`${this.contentTypeFieldName}__pk`]: group.ctId, [`${this.objectIdFieldName}__in`]: group.pks })
       condition = condition ? condition.or(one) : one
     }
-    const base = (querysets?.[0] ?? this.relatedModel._meta.defaultManager.getQueryset()).usingIfUnset(db)
     const objects = condition ? await base.filter(condition).fetch() : []
     const ctAttname = this.contentTypeField.attname
-    const idAttname = this.objectIdField.attname
     return {
       objects,
       // Content type ids compare as matchKey() makes them (3 and '3' are one type).

@@ -377,6 +377,16 @@ describeEachDialect('GenericRelation manager: writing', INSTALLED, () => {
     expect(tags(await lion.tags.all())).toEqual(['hairy'])
   })
 
+  test('prefetchRelated(tags) with a cold content type cache: 2 queries, the type looked up inside the second', async () => {
+    await world()
+    ContentType.objects.clearCache()
+    const { result, count } = await counted(() => Animal.objects.prefetchRelated('tags').orderBy('commonName').fetch())
+    expect(count).toBe(2)
+    const reads = await counted(async () => Promise.all(result.map(async (a) => tags(await a.tags.all()))))
+    expect(reads.count).toBe(0)
+    expect(reads.result).toEqual([['hairy', 'yellow'], []])
+  })
+
   test('writes clear the prefetched results: add, create, remove, clear and set query again', async () => {
     const { platypus, lion, bacon } = await world()
     let fetched = await Animal.objects.prefetchRelated('tags').get({ pk: platypus.pk })
