@@ -30,7 +30,7 @@ export class GenericRelatedObjectManager<T extends Model> extends Manager<T> {
     return dbForWrite(this.relation.relatedModel, { instance: this.instance })
   }
 
-  /** The related rows of the owner: its content type (prepared before the query) and its id. */
+  /** The related rows of the owner: its content type (cached id, or a subquery) and its id. */
   override getQueryset(): QuerySet<T> {
     const cached = this.instance._state.prefetchedObjectsCache[this.relation.name]
     if (cached) return QuerySet.prefetched(this.relation.relatedModel, cached as T[], () => this.buildQueryset())

@@ -182,12 +182,10 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
 
   /** Deletion by keys: the related rows of the owners of a model with these primary keys. */
   bulkRelatedObjectsByKeys(model: typeof Model, keys: unknown[], using: string): QuerySet<any> {
-    // The owner's content type is loaded just before the query runs.
     return this.relatedModel._meta.baseManager.using(using)
       .filter({ [`${this.objectIdFieldName}__in`]: keys })
       .withExtraCondition(this.contentTypeCondition(model, this.contentTypeField.column, false))
   }
-
 
   /**
    * Prefetch protocol (owner.tags): one query for every instance, even of several models, OR-ing

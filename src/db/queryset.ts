@@ -368,7 +368,6 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
       })
       statement = sql`SELECT ${sql.join(columns.map((c) => c.expression))} FROM ${compileFrom(query, backend)}${compileWhere(query, backend)}`
     }
-    await query.prepare(this.db)
     const result = await runQuery<Record<string, unknown>>(this.db, statement.compile(backend.kysely))
     const row = result.rows[0] ?? {}
     return Object.fromEntries(entries.map(([name], i) => [name, converters[i]!(row[keys[i]!])]))
@@ -568,7 +567,6 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
       : this.state.mode === 'models'
         ? this.modelColumns(query, backend).map((r) => r.column)
         : this.valueReaders(query, backend).map((r) => r.column)
-    await query.prepare(this.db)
     const result = await runQuery<{ __count: unknown }>(this.db, compileCount(query, columns, backend).compile(backend.kysely))
     return Number(result.rows[0]?.__count ?? 0)
   }
@@ -583,7 +581,6 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     query.setLimits(undefined, 1)
     const one = { key: 'a', expression: sql`1 AS ${sql.id('a')}` }
     const columns = query.hasAggregate ? [one, ...this.modelColumns(query, backend).map((r) => r.column)] : [one]
-    await query.prepare(this.db)
     const result = await runQuery(this.db, compileSelect(query, columns, backend).compile(backend.kysely))
     return result.rows.length > 0
   }
@@ -632,7 +629,6 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     })
     if (assignments.length === 0) return 0
     if (this.query.empty) return 0
-    await this.query.prepare(qs.db)
     const statement = sql`UPDATE ${sql.table(meta.dbTable)} SET ${sql.join(assignments)} WHERE ${this.matchingRows(backend)}`
     const result = await runQuery(qs.db, statement.compile(backend.kysely))
     return Number(result.numAffectedRows ?? 0)
@@ -675,7 +671,6 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     if (this.query.empty) return 0
     const qs = this.forWrite()
     const backend = connections.get(qs.db)
-    await this.query.prepare(qs.db)
     const statement = sql`DELETE FROM ${sql.table(this.model._meta.dbTable)} WHERE ${this.matchingRows(backend)}`
     const result = await runQuery(qs.db, statement.compile(backend.kysely))
     return Number(result.numAffectedRows ?? 0)
@@ -785,7 +780,6 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     // Loading related rows, values() paths and locks change the query: work on a copy then.
     const changes = this.query.forUpdate !== null || this.query.selectRelated !== null || this.state.mode !== 'models'
     const query = changes ? this.query.clone() : this.query
-    await query.prepare(db)
     if (query.forUpdate) {
       if (!inAtomicBlock(db)) throw new TransactionManagementError('select_for_update cannot be used outside of a transaction.')
       if (!backend.features.hasSelectForUpdate) query.forUpdate = null

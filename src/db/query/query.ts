@@ -41,10 +41,8 @@ export interface JoinExtra {
   readonly onParent?: boolean
   /** Identifies the condition, so equal joins are reused. */
   readonly key: string
-  /** The value for a database alias, once prepared: a plain value, or SQL (a RawBuilder). */
+  /** The value for a database alias: a plain value, or SQL (a RawBuilder). */
   value(alias: string): unknown
-  /** Loads what `value()` needs before the query compiles. */
-  prepare?(alias: string): Promise<void>
 }
 
 /**
@@ -328,29 +326,6 @@ export class Query {
 
   /** Extra equalities on the base table (a generic relation's content type). */
   extraWhere: JoinExtra[] = []
-
-  /**
-   * Loads what conditions need before compiling (content type ids of generic relations), for
-   * this query and every subquery in it.
-   */
-  async prepare(alias: string): Promise<void> {
-    const extras = [...this.extraWhere, ...this.joins.flatMap((j) => (j.extra ? [j.extra] : []))]
-    for (const extra of extras) await extra.prepare?.(alias)
-    const visit = async (node: WhereNode | LookupCondition | SubqueryCondition | null): Promise<void> => {
-      if (!node) return
-      if (node.kind === 'node') {
-        for (const child of node.children) await visit(child)
-      } else if (node.kind === 'subquery') {
-        await node.inner.prepare(alias)
-        await node.outerExtra?.extra.prepare?.(alias)
-      } else {
-        const nested = (node.value as { query?: unknown } | null)?.query
-        if (nested instanceof Query) await nested.prepare(alias)
-      }
-    }
-    await visit(this.where)
-    await visit(this.having)
-  }
 
   /**
    * Walks names through relations. Returns the final column and the parts left over (lookup
