@@ -112,12 +112,19 @@ export async function runSelect(alias: string, query: CompiledQuery, keys: reado
 
 /** The executor of the open transaction, refusing one an error has doomed (Django's needs_rollback). */
 function usableExecutor(alias: string): Kysely<any> | undefined {
-  const state = currentTransaction(alias)
-  if (state?.rollbackOnly) {
+  assertTransactionUsable(alias)
+  return currentTransaction(alias)?.executor
+}
+
+/**
+ * Throws when the open transaction on an alias was doomed by a failed block without a savepoint:
+ * for writes that reach the driver without runQuery (SQLite's bulk inserts).
+ */
+export function assertTransactionUsable(alias: string): void {
+  if (currentTransaction(alias)?.rollbackOnly) {
     throw new TransactionManagementError(
       "An error occurred in the current transaction. You can't execute queries until the end of the 'atomic' block.")
   }
-  return state?.executor
 }
 
 function translateQueryError(backend: DatabaseBackend, error: unknown): unknown {

@@ -660,10 +660,10 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     if (this.query.distinct) throw new TypeError('Cannot call delete() after distinct().')
     const qs = this.forWrite().orderBy()
     const collector = new Collector(qs.db, this)
-    return atomic(async () => {
-      await collector.collectQueryset(qs as unknown as QuerySet<any>)
-      return collector.delete()
-    }, { using: qs.db, savepoint: false })
+    // As Django: collecting runs before the deletion's block, so a ProtectedError it raises leaves
+    // an enclosing transaction usable; the deletion itself joins it without a savepoint.
+    await collector.collectQueryset(qs as unknown as QuerySet<any>)
+    return collector.delete()
   }
 
   /** Deletes the matching rows with one DELETE, no signals and no cascade; returns the count. */

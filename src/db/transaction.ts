@@ -20,7 +20,8 @@ let savepointCounter = 0
 export async function atomic<T>(fn: () => Promise<T> | T, options: { using?: string; savepoint?: boolean } = {}): Promise<T> {
   const alias = options.using ?? DEFAULT_DB_ALIAS
   const outer = currentTransaction(alias)
-  if (outer) return options.savepoint === false ? withoutSavepoint(outer, fn) : savepointBlock(outer, fn)
+  // A doomed transaction gets no savepoint (as Django): its queries are refused until it ends.
+  if (outer) return options.savepoint === false || outer.rollbackOnly ? withoutSavepoint(outer, fn) : savepointBlock(outer, fn)
 
   const backend = connections.get(alias)
   const trx = await backend.kysely.startTransaction().execute()
@@ -52,7 +53,7 @@ async function savepointBlock<T>(outer: TransactionState, fn: () => Promise<T> |
   const name = `ct_sp_${++savepointCounter}`
   const trx = outer.executor as any
   // Savepoint statements count as queries, as in Django's assertNumQueries.
-  const record = (statement: string) => recordQuery(outer.alias, CompiledQuery.raw(`${statement} "${name}"`))
+  const record = (statement: string) => recordQuery(outer.alias, CompiledQuery.raw(`${statement} ${name}`))
   record('SAVEPOINT')
   await trx.savepoint(name).execute()
   const callbacksBefore = outer.onCommit.length

@@ -553,11 +553,17 @@ describeEachDialect('GenericRelation: lookups through the relation', INSTALLED, 
   })
 
   test('a lookup through the relation of a model with no content type row yet matches nothing and creates none', async () => {
-    await world()
+    const { lion } = await world()
+    // A bookmark whose id is the lion's: only the content type tells their tagged items apart.
+    await Bookmark.objects.create({ pk: lion.pk, url: 'x' })
     await ContentType.objects.filter({ appLabel: 'grel', model: 'bookmark' }).rawDelete()
     ContentType.objects.clearCache()
     expect(await Bookmark.objects.filter({ tags__tag: 'hairy' }).count()).toBe(0)
     expect(await TaggedItem.objects.filter({ bookmark__url__contains: 'x' }).count()).toBe(0)
+    // Excluding through it keeps every row (the missing type makes the condition false, not NULL).
+    const all = await TaggedItem.objects.count()
+    expect(await TaggedItem.objects.exclude({ bookmark__url: 'x' }).count()).toBe(all)
+    expect(await TaggedItem.objects.exclude({ bookmark__isnull: false }).count()).toBe(all)
     expect(await ContentType.objects.filter({ appLabel: 'grel', model: 'bookmark' }).count()).toBe(0)
   })
 

@@ -366,7 +366,7 @@ describeEachDialect('models', [modelsApp], () => {
     expect(await Author.objects.filter({ name__in: ['outer', 'inner'] }).count()).toBe(2)
     // A plain nested block does use one, and its statements count as queries (as in Django).
     const nested = await captureQueries(() => atomic(() => atomic(() => Author.objects.create({ name: 'nested' }))))
-    expect(nested.queries.filter((q) => /savepoint/i.test(q.sql)).map((q) => q.sql.split(' "')[0])).toEqual(['SAVEPOINT', 'RELEASE SAVEPOINT'])
+    expect(nested.queries.filter((q) => /savepoint/i.test(q.sql)).map((q) => q.sql.replace(/ \S+$/, ''))).toEqual(['SAVEPOINT', 'RELEASE SAVEPOINT'])
   })
 
   test('a failed block without a savepoint dooms the transaction: queries are refused, and it rolls back even if the error is caught', async () => {
@@ -379,6 +379,20 @@ describeEachDialect('models', [modelsApp], () => {
     expect(refused).toBeInstanceOf(TransactionManagementError)
     expect(refused!.message).toBe("An error occurred in the current transaction. You can't execute queries until the end of the 'atomic' block.")
     expect(await Author.objects.filter({ name: 'kept?' }).count()).toBe(0)
+  })
+
+  test('in a doomed transaction, a nested atomic() gets no savepoint and its queries are refused like the rest', async () => {
+    await Author.objects.create({ name: 'unique-ish' })
+    let nested: unknown
+    let bulk: unknown
+    await atomic(async () => {
+      await atomic(async () => { throw new Error('inner failure') }, { savepoint: false }).catch(() => {})
+      nested = await atomic(() => Author.objects.count()).then(() => 'ran', (error: Error) => error)
+      bulk = await Author.objects.bulkCreate([new Author({ name: 'bulk' })]).then(() => 'ran', (error: Error) => error)
+    })
+    expect(nested).toBeInstanceOf(TransactionManagementError)
+    expect(bulk).toBeInstanceOf(TransactionManagementError)
+    expect(await Author.objects.filter({ name: 'bulk' }).count()).toBe(0)
   })
 
   test('a doomed block inside a savepoint rolls back to the savepoint only', async () => {

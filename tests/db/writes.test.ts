@@ -486,6 +486,13 @@ describeEachDialect('writes', [app], (dialect) => {
       }
     })
 
+    test('concurrent getOrCreate calls, each in a transaction of its own, end with one row that every caller gets', async () => {
+      const results = await Promise.all(Array.from({ length: 6 }, () => atomic(() => Tag.objects.getOrCreate({ name: 'race in atomic' }))))
+      expect(await Tag.objects.filter({ name: 'race in atomic' }).count()).toBe(1)
+      expect(results.filter(([, created]) => created)).toHaveLength(1)
+      expect(new Set(results.map(([tag]) => tag.pk)).size).toBe(1)
+    })
+
     test('getOrCreate inside atomic() that loses a race keeps the outer transaction usable', async () => {
       await Tag.objects.create({ name: 'present' })
       await atomic(async () => {
@@ -577,6 +584,15 @@ describeEachDialect('writes', [app], (dialect) => {
       // Through a queryset of several authors, one of them protected: nothing goes either.
       await expect(Author.objects.all().delete()).rejects.toBeInstanceOf(ProtectedError)
       expect(await snapshot()).toEqual(before)
+
+      // Caught inside a transaction, the refusal leaves it usable (collecting runs before the deletion's block).
+      await atomic(async () => {
+        await Author.objects.create({ name: 'Added in the block' })
+        await expect(Author.objects.filter({ name: 'Frank Herbert' }).delete()).rejects.toBeInstanceOf(ProtectedError)
+        expect(await Author.objects.filter({ name: 'Added in the block' }).count()).toBe(1)
+      })
+      expect(await Author.objects.filter({ name: 'Added in the block' }).count()).toBe(1)
+      await Author.objects.filter({ name: 'Added in the block' }).delete()
 
       // Once the contracts are gone, the author can go.
       await Contract.objects.all().delete()

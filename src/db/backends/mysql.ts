@@ -4,9 +4,15 @@ import type { BackendFeatures, ColumnDescription, DatabaseBackend, PatternKind, 
 import type { DatabaseUrl } from './database-url.ts'
 import { buildInsert, dashUuid, likeMatch, undashUuid, wrapDriverError, type ErrorKind , informationSchemaColumns, informationSchemaTables } from './sql-helpers.ts'
 
-/** What every session needs: strict writes (no silent truncation) and UTC. */
-const sessionSettings =
-  "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"
+/**
+ * What every session needs: strict writes (no silent truncation), UTC, and READ COMMITTED (Django's
+ * default for MySQL since 2.0: under REPEATABLE READ, getOrCreate's second read after a lost race
+ * sees its old snapshot and misses the row the winner committed).
+ */
+const sessionSettings = [
+  "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
+  'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+]
 
 const features: BackendFeatures = {
   canReturnRowsFromInsert: false,
@@ -86,7 +92,7 @@ export class MysqlBackend implements DatabaseBackend {
       dialect: new MysqlDialect({
         pool,
         async onCreateConnection(connection) {
-          await connection.executeQuery(CompiledQuery.raw(sessionSettings))
+          for (const statement of sessionSettings) await connection.executeQuery(CompiledQuery.raw(statement))
         },
       }),
     })
@@ -111,15 +117,22 @@ export class MysqlBackend implements DatabaseBackend {
           else resolve(rows as unknown[][])
         })
         if (this.prepared.has(connection)) return run()
-        connection.query(sessionSettings, (settingsError) => {
-          // A connection without the settings must not serve queries: the error is the caller's.
-          if (settingsError) {
-            connection.destroy()
-            return reject(settingsError)
+        const settle = (index: number): void => {
+          if (index === sessionSettings.length) {
+            this.prepared.add(connection)
+            run()
+            return
           }
-          this.prepared.add(connection)
-          run()
-        })
+          connection.query(sessionSettings[index]!, (settingsError) => {
+            // A connection without the settings must not serve queries: the error is the caller's.
+            if (settingsError) {
+              connection.destroy()
+              return reject(settingsError)
+            }
+            settle(index + 1)
+          })
+        }
+        settle(0)
       })
     })
   }

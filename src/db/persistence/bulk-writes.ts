@@ -3,7 +3,7 @@ import type { Model } from '../model.ts'
 import type { Field } from '../fields/field.ts'
 import { Query } from '../query/query.ts'
 import { Expression } from '../query/expressions.ts'
-import { connections, runQuery } from '../connections.ts'
+import { assertTransactionUsable, connections, runQuery } from '../connections.ts'
 import { recordQuery } from '../query-log.ts'
 import { atomic } from '../transaction.ts'
 import { prepareRelatedForSave, resolvePrivateFields, saveValue } from './prepare-for-save.ts'
@@ -46,6 +46,7 @@ export async function insertMany<M extends Model>(model: typeof Model, objects: 
         const batch = group.slice(start, start + batchSize)
         const values = batch.map((object) => fields.map((field) => saveValue(object, field, backend)))
         let keys: unknown[]
+        assertTransactionUsable(using)
         const fast = backend.bulkInsert?.(meta.dbTable, columns, values, shape)
         if (fast) {
           recordQuery(using, CompiledQuery.raw(`INSERT INTO ${meta.dbTable} … (${values.length} rows)`))

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { DatabaseBackend } from '../backends/backend.ts'
 import type { Field } from '../fields/field.ts'
-import type { Col, LookupCondition, Query, SubqueryCondition, WhereNode } from './query.ts'
+import type { Col, JoinExtra, LookupCondition, Query, SubqueryCondition, WhereNode } from './query.ts'
 import { compileLookup } from './lookups.ts'
 import type { Resolved } from './expressions.ts'
 
@@ -29,6 +29,16 @@ export function selectExpression(expression: Resolved, key: string, backend: Dat
   return { key, expression: sql`${compiled} AS ${sql.id(key)}`, groupable: expression.containsAggregate ? undefined : compiled }
 }
 
+/**
+ * `column = value` for a JoinExtra, or `column IN (subquery)` when the value is SQL: a subquery
+ * that finds no row makes IN false, where `=` would make it NULL, and NOT(NULL) drops rows.
+ */
+function extraCondition(column: string, extra: JoinExtra, backend: DatabaseBackend): RawBuilder<unknown> {
+  const value = extra.value(backend.alias)
+  const isSql = (value as { isRawBuilder?: boolean } | null)?.isRawBuilder === true
+  return isSql ? sql`${sql.ref(column)} IN ${value}` : sql`${sql.ref(column)} = ${value}`
+}
+
 /** FROM with its joins. */
 export function compileFrom(query: Query, backend: DatabaseBackend): RawBuilder<unknown> {
   const base = sql.table(query.model._meta.dbTable)
@@ -36,7 +46,7 @@ export function compileFrom(query: Query, backend: DatabaseBackend): RawBuilder<
     const parent = sql.ref(`${j.parentAlias}.${j.parentColumn}`)
     const child = sql.ref(`${j.alias}.${j.column}`)
     const on = sql`${j.parentText ? backend.castToText(parent, j.parentText) : parent} = ${j.childText ? backend.castToText(child, j.childText) : child}`
-    const extra = j.extra ? sql` AND ${sql.ref(`${j.extra.onParent ? j.parentAlias : j.alias}.${j.extra.column}`)} = ${j.extra.value(backend.alias)}` : sql``
+    const extra = j.extra ? sql` AND ${extraCondition(`${j.extra.onParent ? j.parentAlias : j.alias}.${j.extra.column}`, j.extra, backend)}` : sql``
     return sql` ${sql.raw(j.outer ? 'LEFT OUTER JOIN' : 'INNER JOIN')} ${sql.table(j.table)} AS ${sql.id(j.alias)} ON (${on}${extra})`
   })
   return sql`${base}${sql.join(joins, sql``)}`
@@ -61,7 +71,7 @@ export function compileCondition(query: Query, backend: DatabaseBackend): RawBui
 function whereParts(query: Query, backend: DatabaseBackend): RawBuilder<unknown>[] {
   if (query.empty) return [sql`1 = 0`]
   const parts: RawBuilder<unknown>[] = []
-  for (const extra of query.extraWhere) parts.push(sql`${sql.ref(`${query.baseAlias}.${extra.column}`)} = ${extra.value(backend.alias)}`)
+  for (const extra of query.extraWhere) parts.push(extraCondition(`${query.baseAlias}.${extra.column}`, extra, backend))
   if (query.where) parts.push(compileNode(query.where, { backend }, false))
   return parts
 }
@@ -96,7 +106,7 @@ function compileSubqueryCondition(condition: SubqueryCondition, context: WhereCo
   const lhs = condition.lhs.compile(context.backend)
   let test = sql`${condition.lhsText ? context.backend.castToText(lhs, condition.lhsText) : lhs} IN (${select})`
   const outer = condition.outerExtra
-  if (outer) test = sql`(${sql.ref(`${outer.alias}.${outer.extra.column}`)} = ${outer.extra.value(context.backend.alias)} AND ${test})`
+  if (outer) test = sql`(${extraCondition(`${outer.alias}.${outer.extra.column}`, outer.extra, context.backend)} AND ${test})`
   return negatedContext && condition.nullable ? sql`(${test} AND ${lhs} IS NOT NULL)` : test
 }
 

@@ -32,8 +32,8 @@ export interface Join {
 }
 
 /**
- * An extra equality in a join's ON clause (or a WHERE), `<column> = value`: a generic relation's
- * content type id. The value is bound as a parameter, or inlined when it is SQL (a subquery).
+ * An extra condition in a join's ON clause (or a WHERE) on a generic relation's content type id:
+ * `<column> = value` with the value bound, or `<column> IN <subquery>` when the value is SQL.
  */
 export interface JoinExtra {
   readonly column: string
@@ -41,7 +41,7 @@ export interface JoinExtra {
   readonly onParent?: boolean
   /** Identifies the condition, so equal joins are reused. */
   readonly key: string
-  /** The value for a database alias: a plain value, or SQL (a RawBuilder). */
+  /** The value for a database alias: a plain value, or SQL (a RawBuilder subquery). */
   value(alias: string): unknown
 }
 
