@@ -101,9 +101,9 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
 
   /**
    * The owner model's content type id as a condition: the cached id, or, when the cache has not
-   * got it, `IN` a subquery on the content type table by natural key (unique: one id or none, and
-   * none makes the condition false, also under NOT). Django looks the type up first; the subquery
-   * spares that round trip, and reads never create content types.
+   * got it, a subquery on the content type table by natural key (unique: one id or none; none
+   * matches nothing, also under NOT, where the compiler uses IN). Django looks the type up first;
+   * the subquery spares that round trip, and reads never create content types.
    */
   contentTypeCondition(model: typeof Model, column: string, onParent: boolean): JoinExtra {
     const forConcreteModel = this.forConcreteModel

@@ -30,13 +30,14 @@ export function selectExpression(expression: Resolved, key: string, backend: Dat
 }
 
 /**
- * `column = value` for a JoinExtra, or `column IN (subquery)` when the value is SQL: a subquery
- * that finds no row makes IN false, where `=` would make it NULL, and NOT(NULL) drops rows.
+ * `column = value` for a JoinExtra. Where the condition may stand under NOT (`negatable`) and the
+ * value is a subquery, `column IN (subquery)`: a subquery that finds no row makes IN false, where
+ * `=` makes it NULL and NOT(NULL) drops rows. Elsewhere `=`, which planners join on better.
  */
-function extraCondition(column: string, extra: JoinExtra, backend: DatabaseBackend): RawBuilder<unknown> {
+function extraCondition(column: string, extra: JoinExtra, backend: DatabaseBackend, negatable = false): RawBuilder<unknown> {
   const value = extra.value(backend.alias)
   const isSql = (value as { isRawBuilder?: boolean } | null)?.isRawBuilder === true
-  return isSql ? sql`${sql.ref(column)} IN ${value}` : sql`${sql.ref(column)} = ${value}`
+  return isSql && negatable ? sql`${sql.ref(column)} IN ${value}` : sql`${sql.ref(column)} = ${value}`
 }
 
 /** FROM with its joins. */
@@ -106,7 +107,7 @@ function compileSubqueryCondition(condition: SubqueryCondition, context: WhereCo
   const lhs = condition.lhs.compile(context.backend)
   let test = sql`${condition.lhsText ? context.backend.castToText(lhs, condition.lhsText) : lhs} IN (${select})`
   const outer = condition.outerExtra
-  if (outer) test = sql`(${extraCondition(`${outer.alias}.${outer.extra.column}`, outer.extra, context.backend)} AND ${test})`
+  if (outer) test = sql`(${extraCondition(`${outer.alias}.${outer.extra.column}`, outer.extra, context.backend, true)} AND ${test})`
   return negatedContext && condition.nullable ? sql`(${test} AND ${lhs} IS NOT NULL)` : test
 }
 

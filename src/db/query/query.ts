@@ -33,7 +33,7 @@ export interface Join {
 
 /**
  * An extra condition in a join's ON clause (or a WHERE) on a generic relation's content type id:
- * `<column> = value` with the value bound, or `<column> IN <subquery>` when the value is SQL.
+ * `<column> = value`, the value bound, or SQL (a subquery; compared with IN where NOT may apply).
  */
 export interface JoinExtra {
   readonly column: string
