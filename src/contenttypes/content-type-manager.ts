@@ -13,18 +13,6 @@ function naturalKeyOf(model: typeof Model, forConcreteModel: boolean): [string, 
   return [meta.appLabel, meta.modelName]
 }
 
-const cacheKeys = new WeakMap<typeof Model, [string, string]>()
-/** The cache key of a model, computed once: warm lookups are on the hot path. */
-function cacheKeyOf(model: typeof Model, forConcreteModel: boolean): string {
-  let keys = cacheKeys.get(model)
-  if (!keys) {
-    const concrete = naturalKeyOf(model, true)
-    const own = naturalKeyOf(model, false)
-    cacheKeys.set(model, (keys = [concrete.join('.'), own.join('.')]))
-  }
-  return forConcreteModel ? keys[0] : keys[1]
-}
-
 /** A cached content type of a model class, with a settled promise of it for getForModel(). */
 interface ModelEntry {
   readonly type: ContentType
@@ -120,7 +108,7 @@ export class ContentTypeManager extends Manager<ContentType> {
     const byModel = forConcreteModel ? cache.concreteByModel : cache.ownByModel
     let entry = byModel.get(modelClass)
     if (entry) return entry
-    const type = cache.byKey.get(cacheKeyOf(modelClass, forConcreteModel))
+    const type = cache.byKey.get(naturalKeyOf(modelClass, forConcreteModel).join('.'))
     if (!type) return undefined
     byModel.set(modelClass, (entry = { type, settled: Promise.resolve(type) }))
     return entry

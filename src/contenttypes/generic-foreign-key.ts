@@ -1,5 +1,5 @@
 import {
-  CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, FieldError, ForeignKey, ObjectDoesNotExist, keyString, matchKey,
+  CheckError, DEFAULT_DB_ALIAS, Field, defineAccessor, FieldError, ForeignKey, ObjectDoesNotExist, matchKey,
   type CheckMessage, type Model, type PrefetchResult, type QuerySet,
 } from '../db/index.ts'
 import { ContentType } from './content-type.ts'
@@ -108,7 +108,7 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
     if (String(ct.id) !== String(ctId)) return false
     try {
       const pkField = (cached.constructor as typeof Model)._meta.pk
-      return keyString(pkField.toJs(pkValue)) === keyString(cached.pk)
+      return matchKey(pkField.toJs(pkValue)) === matchKey(cached.pk)
     } catch {
       return false
     }
@@ -171,13 +171,13 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
    * GenericPrefetch replace the default for their type).
    */
   async getPrefetchQuerysets(instances: Model[], querysets?: QuerySet<any, any>[]): Promise<PrefetchResult> {
-    const custom = new Map<string, QuerySet<any, any>>()
+    // Content type ids compare as matchKey() makes them: 3 and '3' are one type.
+    const custom = new Map<unknown, QuerySet<any, any>>()
     for (const queryset of querysets ?? []) {
       const ct = await ContentType.objects.dbManager(queryset.db).getForModel(queryset.model, { forConcreteModel: this.forConcreteModel })
-      if (custom.has(String(ct.id))) throw new TypeError('Only one queryset is allowed for each content type.')
-      custom.set(String(ct.id), queryset)
+      if (custom.has(matchKey(ct.id))) throw new TypeError('Only one queryset is allowed for each content type.')
+      custom.set(matchKey(ct.id), queryset)
     }
-    // Content type ids compare as matchKey() makes them: 3 and '3' are one type.
     const groups = new Map<unknown, { ctId: unknown; ids: Set<unknown>; db: string }>()
     const ctAttname = this.contentTypeField.attname
     const idAttname = this.objectIdField.attname
@@ -215,7 +215,7 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
         else try { ids.push(pk.toJs(id)) } catch { /* an id the key cannot hold matches nothing */ }
       }
       if (ids.length === 0) continue
-      const queryset = custom.get(String(ctKey)) ?? model._meta.baseManager.getQueryset().usingIfUnset(group.db)
+      const queryset = custom.get(ctKey) ?? model._meta.baseManager.getQueryset().usingIfUnset(group.db)
       objects.push(...await queryset.filter({ pk__in: ids }).fetch())
     }
     return {

@@ -174,14 +174,8 @@ export class GenericRelation<T extends Model = Model> extends Field<never, Gener
     }
   }
 
-  /** Deletion: the related rows pointing at the objects being deleted (the Collector's hook). */
-  bulkRelatedObjects(objects: Model[], using: string): QuerySet<any> {
-    if (objects.length === 0) return this.relatedModel._meta.baseManager.using(using).none()
-    return this.bulkRelatedObjectsByKeys(objects[0]!.constructor as typeof Model, objects.map((o) => o.pk), using)
-  }
-
-  /** Deletion by keys: the related rows of the owners of a model with these primary keys. */
-  bulkRelatedObjectsByKeys(model: typeof Model, keys: unknown[], using: string): QuerySet<any> {
+  /** Deletion (the Collector's hook): the related rows of the owners of a model with these keys. */
+  bulkRelatedObjects(model: typeof Model, keys: unknown[], using: string): QuerySet<any> {
     return this.relatedModel._meta.baseManager.using(using)
       .filter({ [`${this.objectIdFieldName}__in`]: keys })
       .withExtraCondition(this.contentTypeCondition(model, this.contentTypeField.column, false))

@@ -6,7 +6,7 @@ import { IntegrityError } from './errors.ts'
 import { postDelete, preDelete } from './signals.ts'
 import { atomic } from './transaction.ts'
 import { DEFAULT_DB_ALIAS } from './connections.ts'
-import { keyString } from './prefetch.ts'
+import { matchKey } from './prefetch.ts'
 
 /** Raised when a PROTECT foreign key refuses a deletion; `protectedObjects` are the referring rows. */
 export class ProtectedError extends IntegrityError {
@@ -24,12 +24,13 @@ export class RestrictedError extends IntegrityError {
 
 /** A private field (a generic relation) that owns rows of another model and deletes them with its owner. */
 export interface BulkRelatedObjects {
-  /** The rows (as a queryset, so they can be deleted without loading) owned by the objects. */
-  bulkRelatedObjects(objects: Model[], using: string): QuerySet<any>
+  /**
+   * The rows owned by the owners of `model` with these primary keys, as a queryset, so they can be
+   * deleted without loading (Django's bulk_related_objects, by keys: owners need not be loaded).
+   */
+  bulkRelatedObjects(model: typeof Model, keys: unknown[], using: string): QuerySet<any>
   /** The model of the owned rows. */
-  readonly relatedModel?: typeof Model
-  /** The rows owned by the owners of `model` with these primary keys: their keys suffice. */
-  bulkRelatedObjectsByKeys?(model: typeof Model, keys: unknown[], using: string): QuerySet<any>
+  readonly relatedModel: typeof Model
 }
 
 function hasBulkRelatedObjects(field: Field): field is Field & BulkRelatedObjects {
@@ -50,7 +51,7 @@ const BATCH = 500
  */
 export class Collector {
   /** Instances to delete, per concrete model, by primary key (an instance collected twice counts once). */
-  private readonly data = new Map<typeof Model, Map<string, Model>>()
+  private readonly data = new Map<typeof Model, Map<unknown, Model>>()
   /** Querysets deleted without loading their rows. */
   private readonly fastDeletes: QuerySet<any>[] = []
   /** Field updates: (field, value) → rows. */
@@ -77,7 +78,7 @@ export class Collector {
     if (!byKey) this.data.set(model, (byKey = new Map()))
     const added: Model[] = []
     for (const object of objects) {
-      const key = keyString(object.pk)
+      const key = matchKey(object.pk)
       if (byKey.has(key)) continue
       byKey.set(key, object)
       added.push(object)
@@ -109,13 +110,12 @@ export class Collector {
   }
 
   /**
-   * The private fields owning rows of the model (generic relations), when every one can find them
-   * by the owners' keys and they can go without loading; else undefined.
+   * The private fields owning rows of the model (generic relations), when the rows they own can
+   * go without loading; else undefined.
    */
   private ownersByKey(model: typeof Model): Array<Field & BulkRelatedObjects> | undefined {
     const owning = model._meta.concreteModel._meta.privateFields.filter(hasBulkRelatedObjects)
-    const byKey = owning.every((f) => f.bulkRelatedObjectsByKeys && f.relatedModel && this.canFastDelete(f.relatedModel))
-    return byKey ? owning : undefined
+    return owning.every((f) => this.canFastDelete(f.relatedModel)) ? owning : undefined
   }
 
   /** Adds a queryset: deleted directly when possible, else loaded and collected. */
@@ -132,7 +132,7 @@ export class Collector {
       const owners = queryset.model._meta.baseManager.using(this.using)
       for (let start = 0; start < keys.length; start += BATCH) {
         const batch = keys.slice(start, start + BATCH)
-        for (const field of owning) this.fastDeletes.push(field.bulkRelatedObjectsByKeys!(queryset.model, batch, this.using))
+        for (const field of owning) this.fastDeletes.push(field.bulkRelatedObjects(queryset.model, batch, this.using))
         this.fastDeletes.push(owners.filter({ pk__in: batch }))
       }
       return
@@ -166,7 +166,7 @@ export class Collector {
       }
       for (const field of model._meta.privateFields) {
         if (!hasBulkRelatedObjects(field)) continue
-        const owned = field.bulkRelatedObjects(added, this.using)
+        const owned = field.bulkRelatedObjects(added[0]!.constructor as typeof Model, added.map((o) => o.pk), this.using)
         await this.collectQueryset(owned, { source: model, nullable: true, failOnRestricted: false })
       }
     }
@@ -211,7 +211,7 @@ export class Collector {
     for (const [field, restricted] of this.restricted) {
       const model = field.model._meta.concreteModel
       const deleted = this.data.get(model)
-      const remaining = restricted.filter((r) => !deleted?.has(keyString(r.pk)))
+      const remaining = restricted.filter((r) => !deleted?.has(matchKey(r.pk)))
       if (remaining.length > 0) {
         refusing.push(`'${field.model._meta.objectName}.${field.name}'`)
         rows.push(...remaining)

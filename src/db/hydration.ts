@@ -2,8 +2,6 @@ import { FROM_DB, type Model } from './model.ts'
 
 /** How one selected column becomes a value: its position in the row, attribute, conversion. */
 export interface Reader {
-  /** The column's alias in SQL. */
-  readonly key: string
   /** The column's position in the select list: rows are read as arrays. */
   readonly index: number
   readonly target: string

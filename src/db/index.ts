@@ -9,7 +9,7 @@ export { Options, type MetaOptions, type IndexDefinition, type UniqueConstraintD
 export { Manager } from './manager.ts'
 export { QuerySet, TransactionManagementError, type FilterArgs, type BulkCreateOptions } from './queryset.ts'
 export { F, FieldReference, Value, Expression, Aggregate, Count, Sum, Avg, Min, Max, type Resolved } from './query/expressions.ts'
-export { Prefetch, prefetchRelatedObjects, keyString, matchKey, type Prefetcher, type PrefetchResult } from './prefetch.ts'
+export { Prefetch, prefetchRelatedObjects, matchKey, type Prefetcher, type PrefetchResult } from './prefetch.ts'
 export { RelatedManager } from './related-manager.ts'
 export { ReverseRelation } from './fields/reverse-relation.ts'
 export { Collector, ProtectedError, RestrictedError, type BulkRelatedObjects } from './deletion.ts'

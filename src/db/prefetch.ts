@@ -197,11 +197,6 @@ export function matchKey(key: unknown): unknown {
   }
 }
 
-/** Keys compare as text so an integer key matches the same id stored as text (generic keys). */
-export function keyString(key: unknown): string {
-  return typeof key === 'string' ? key : key === null || key === undefined ? '\0null' : String(key)
-}
-
 function unique(objects: Model[]): Model[] {
   return [...new Set(objects)]
 }

@@ -820,7 +820,7 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
       const key = isBase ? field.column : `__r${firstIndex + index}`
       return {
         column: selectColumn({ alias, field }, key, backend),
-        reader: { key, index, target: field.attname, convert: fieldConverter(field, backend.converter(field.dbType)) },
+        reader: { index, target: field.attname, convert: fieldConverter(field, backend.converter(field.dbType)) },
       }
     })
   }
@@ -835,7 +835,7 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
         let i = 0
         for (const [name, expression] of query.annotations) {
           const key = `__a${i++}`
-          readers.push({ key, index: columns.length, target: name, convert: (v) => convertExpression(expression, v, backend) })
+          readers.push({ index: columns.length, target: name, convert: (v) => convertExpression(expression, v, backend) })
           columns.push(selectExpression(expression, key, backend))
         }
       }
@@ -886,12 +886,12 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
       const key = `__v${i}`
       const annotation = query.annotations.get(name)
       if (annotation) {
-        return { column: selectExpression(annotation, key, backend), reader: { key, index: i, target: name, convert: (v: unknown) => convertExpression(annotation, v, backend) } }
+        return { column: selectExpression(annotation, key, backend), reader: { index: i, target: name, convert: (v: unknown) => convertExpression(annotation, v, backend) } }
       }
       const { col } = query.resolvePath(name.split('__'), { allowLookups: false })
       return {
         column: selectColumn(col, key, backend),
-        reader: { key, index: i, target: name, convert: fieldConverter(col.field, backend.converter(col.field.dbType)) },
+        reader: { index: i, target: name, convert: fieldConverter(col.field, backend.converter(col.field.dbType)) },
       }
     })
   }

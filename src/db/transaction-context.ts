@@ -20,11 +20,6 @@ export function currentTransaction(alias: string): TransactionState | undefined 
   return storage.getStore()?.get(alias)
 }
 
-/** The Kysely executor of the open transaction on an alias, if any. */
-export function currentExecutor(alias: string): Kysely<any> | undefined {
-  return storage.getStore()?.get(alias)?.executor
-}
-
 /**
  * Whether an executor's transaction is still open: a task started inside atomic() may run after
  * the block ended, still carrying its context.

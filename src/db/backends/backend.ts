@@ -134,6 +134,3 @@ export interface DatabaseBackend {
   ping(): Promise<void>
   close(): Promise<void>
 }
-
-/** Runs a compiled query; the connection layer supplies one that respects transactions. */
-export type QueryRunner = (query: CompiledQuery) => Promise<{ rows: unknown[]; numAffectedRows?: bigint; insertId?: bigint }>
