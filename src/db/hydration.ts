@@ -1,4 +1,5 @@
 import { FROM_DB, type Model } from './model.ts'
+import { compileOr, literal } from './codegen.ts'
 
 /** How one selected column becomes a value: its position in the row, attribute, conversion. */
 export interface Reader {
@@ -17,12 +18,9 @@ type BuilderFactory = (model: typeof Model, fromDb: typeof FROM_DB, converters: 
 const factories = new WeakMap<typeof Model, Map<string, BuilderFactory>>()
 
 /**
- * A row builder for a model and its readers. A loop that stores attributes by computed names
- * makes every store a megamorphic lookup, the main cost of turning many rows into instances; the
- * builder is generated code with one plain store per field, made once per model and reader
- * shape (converters are passed in, so queries of the same shape share the compiled code).
- *
- * Attribute names enter the code only as JSON string literals, never as code.
+ * A row builder for a model and its readers: generated code (see codegen.ts) with one plain store
+ * per field, made once per model and reader shape (converters are passed in, so queries of the
+ * same shape share the compiled code). A loop where code generation is forbidden.
  */
 export function rowBuilder(model: typeof Model, readers: readonly Reader[]): RowBuilder {
   let byShape = factories.get(model)
@@ -33,21 +31,12 @@ export function rowBuilder(model: typeof Model, readers: readonly Reader[]): Row
   if (!factory) {
     // Shapes are few (only()/defer() and annotations vary them); bound the cache all the same.
     if (byShape.size >= 64) byShape.clear()
-    byShape.set(shape, (factory = compileFactory(readers)))
+    byShape.set(shape, (factory = generatedFactory(readers)))
   }
   return factory(model, FROM_DB, readers.map((r) => r.convert))
 }
 
-function compileFactory(readers: readonly Reader[]): BuilderFactory {
-  try {
-    return generatedFactory(readers)
-  } catch (error) {
-    // Runtimes that forbid code from strings (--disallow-code-generation-from-strings) get a loop.
-    if (error instanceof EvalError) return loopFactory(readers)
-    throw error
-  }
-}
-
+/** The generated builder's work as a loop, for runtimes that forbid code from strings. */
 function loopFactory(readers: readonly Reader[]): BuilderFactory {
   return (model, fromDb, converters) => (row, db) => {
     const instance = new (model as unknown as new (v: typeof FROM_DB) => Model)(fromDb)
@@ -68,7 +57,7 @@ function generatedFactory(readers: readonly Reader[]): BuilderFactory {
     const index = Number(reader.index)
     if (!Number.isInteger(index) || index < 0) throw new TypeError(`Invalid column position ${String(reader.index)}.`)
     const read = reader.convert ? `converters[${i}](v)` : 'v'
-    return `v = row[${index}]; o[${JSON.stringify(reader.target)}] = v === null || v === undefined ? null : ${read};`
+    return `v = row[${index}]; o[${literal(reader.target)}] = v === null || v === undefined ? null : ${read};`
   })
   const body = [
     'return function buildRow(row, db) {',
@@ -81,5 +70,5 @@ function generatedFactory(readers: readonly Reader[]): BuilderFactory {
     '  return o;',
     '};',
   ].join('\n')
-  return new Function('Model', 'fromDb', 'converters', body) as BuilderFactory
+  return compileOr<BuilderFactory>(['Model', 'fromDb', 'converters'], body, () => loopFactory(readers))
 }

@@ -60,6 +60,11 @@ export class ModelState {
     return this.fieldsCacheStore !== undefined && name in this.fieldsCacheStore
   }
 
+  /** Whether any related object was ever cached (assigned or loaded): false for most new rows. */
+  get hasRelatedCache(): boolean {
+    return this.fieldsCacheStore !== undefined
+  }
+
   /** Whether prefetched results are stored under a name, without making the cache. */
   hasPrefetched(name: string): boolean {
     const store = this.extras?.prefetched

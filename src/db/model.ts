@@ -12,6 +12,7 @@ import { saveInstance, type SaveOptions } from './persistence/save.ts'
 import { Collector } from './deletion.ts'
 import { validateUniqueness } from './persistence/validate-unique.ts'
 import { preInit } from './signals.ts'
+import { instanceInitializer } from './instance-initializer.ts'
 import { dbForWrite } from './routers.ts'
 
 /** The fields of a model definition, by attribute name. */
@@ -306,37 +307,7 @@ function mergeErrors(into: ErrorDict, from: ErrorDict): void {
 /** Assigns constructor values and defaults; unknown names are an error, as in Django. */
 function initializeInstance(instance: Model, meta: Options, values: Record<string, unknown>): void {
   if (preInit.hasListeners(meta.model)) preInit.send(meta.model, { args: values })
-  const target = instance as any
-  // Counts the names used, so unknown ones are found without a set per instance.
-  let used = 0
-  for (const field of meta.concreteFields) {
-    const value = values[field.name]
-    if (value !== undefined) {
-      used++
-      if (field.isRelation) {
-        target[field.attname] = null
-        target[field.name] = value
-        if (field.attname !== field.name && values[field.attname] !== undefined) used++
-        continue
-      }
-      target[field.attname] = value
-    } else if (field.attname !== field.name && values[field.attname] !== undefined) {
-      used++
-      target[field.attname] = values[field.attname]
-    } else {
-      target[field.attname] = field.getDefault()
-    }
-  }
-  for (const field of meta.privateFields) {
-    if (values[field.name] !== undefined) {
-      used++
-      target[field.name] = values[field.name]
-    }
-  }
-  if (values.pk !== undefined) {
-    used++
-    target[meta.pk.attname] = values.pk
-  }
+  const used = instanceInitializer(meta)(instance, values)
   let given = 0
   for (const key in values) if (values[key] !== undefined) given++
   if (given !== used) {

@@ -6,7 +6,7 @@ import { Expression } from '../query/expressions.ts'
 import { assertTransactionUsable, connections, runQuery } from '../connections.ts'
 import { recordQuery } from '../query-log.ts'
 import { atomic } from '../transaction.ts'
-import { prepareRelatedForSave, resolvePrivateFields, saveValue } from './prepare-for-save.ts'
+import { prepareRelatedForSave, resolvePrivateFields, rowValues, saveValue } from './prepare-for-save.ts'
 
 /** Options of `bulkCreate()`. */
 export interface BulkCreateOptions {
@@ -23,16 +23,19 @@ export async function insertMany<M extends Model>(model: typeof Model, objects: 
   const meta = model._meta
   const withPk: M[] = []
   const withoutPk: M[] = []
+  const concreteModel = meta.concreteModel
+  const pk = meta.pk
+  const pkAttname = pk.attname
   for (const object of objects) {
-    if (!(object instanceof meta.concreteModel)) throw new TypeError(`bulkCreate() expects ${meta.objectName} instances, got ${String(object)}.`)
+    if (!(object instanceof concreteModel)) throw new TypeError(`bulkCreate() expects ${meta.objectName} instances, got ${String(object)}.`)
     const resolving = resolvePrivateFields(object, using)
     if (resolving) await resolving
     prepareRelatedForSave(object, 'bulkCreate')
-    if (object.pk === null || object.pk === undefined) withoutPk.push(object)
+    const key = (object as Record<string, unknown>)[pkAttname]
+    if (key === null || key === undefined) withoutPk.push(object)
     else withPk.push(object)
   }
   const backend = connections.get(using)
-  const pk = meta.pk
   await atomic(async () => {
     for (const [group, includePk] of [[withPk, true], [withoutPk, false]] as const) {
       if (group.length === 0) continue
@@ -42,9 +45,10 @@ export async function insertMany<M extends Model>(model: typeof Model, objects: 
       const returnKeys = !includePk && backend.features.canReturnRowsFromBulkInsert && !options.ignoreConflicts
       const shape = { ...(options.ignoreConflicts ? backend.ignoreConflicts : {}), ...(returnKeys ? { returning: pk.column } : {}) }
       const columns = fields.map((f) => f.column)
+      const valuesOf = rowValues(meta, fields)
       for (let start = 0; start < group.length; start += batchSize) {
         const batch = group.slice(start, start + batchSize)
-        const values = batch.map((object) => fields.map((field) => saveValue(object, field, backend)))
+        const values = batch.map((object) => valuesOf(object, backend, object._state.adding))
         let keys: unknown[]
         assertTransactionUsable(using)
         const fast = backend.bulkInsert?.(meta.dbTable, columns, values, shape)
@@ -55,7 +59,7 @@ export async function insertMany<M extends Model>(model: typeof Model, objects: 
           const result = await runQuery<Record<string, unknown>>(using, backend.compileInsert(meta.dbTable, columns, values, shape))
           keys = result.rows.map((row) => row[pk.column])
         }
-        if (returnKeys) keys.forEach((key, i) => { batch[i]!.pk = pk.fromDb(key) })
+        if (returnKeys) keys.forEach((key, i) => { (batch[i] as Record<string, unknown>)[pkAttname] = pk.fromDb(key) })
       }
     }
   }, { using, savepoint: false })

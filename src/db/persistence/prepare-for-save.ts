@@ -2,6 +2,8 @@ import type { Model } from '../model.ts'
 import type { Field } from '../fields/field.ts'
 import { ForeignKey } from '../fields/foreign-key.ts'
 import type { DatabaseBackend } from '../backends/backend.ts'
+import type { Options } from '../options.ts'
+import { compileOr, literal } from '../codegen.ts'
 
 /**
  * The value of a field of an instance, after its pre-save hook (autoNow…), checked and adapted
@@ -17,6 +19,47 @@ export function saveValue(instance: Model, field: Field, backend: DatabaseBacken
   return backend.adaptValue(field.dbType, field.getDbPrepSave(value))
 }
 
+/** The values of an instance's fields for one row of a bulk write, as `saveValue` gives them. */
+export type RowValues = (instance: Model, backend: DatabaseBackend, adding: boolean) => unknown[]
+
+const rowValueReaders = new WeakMap<Options, Map<string, RowValues>>()
+
+/**
+ * `saveValue` of each of `fields` for an instance, as one generated function per model and field
+ * list (see codegen.ts): bulk writes call it for every row. The field list of a bulk create is
+ * one of two per model (with or without the key), so the cache stays small.
+ */
+export function rowValues(meta: Options, fields: readonly Field[]): RowValues {
+  let byFields = rowValueReaders.get(meta)
+  if (!byFields) rowValueReaders.set(meta, (byFields = new Map()))
+  const key = JSON.stringify(fields.map((f) => f.attname))
+  let reader = byFields.get(key)
+  if (!reader) {
+    if (byFields.size >= 64) byFields.clear()
+    byFields.set(key, (reader = compileRowValues(fields)))
+  }
+  return reader
+}
+
+function compileRowValues(fields: readonly Field[]): RowValues {
+  const lines = fields.map((field, i) => {
+    const attname = literal(field.attname)
+    const hook = typeof (field as { preSave?: unknown }).preSave === 'function'
+      ? ` v = fields[${i}].preSave(v, adding); o[${attname}] = v;`
+      : ''
+    return `v = o[${attname}];${hook} const c${i} = backend.adaptValue(${literal(field.dbType)}, fields[${i}].getDbPrepSave(v));`
+  })
+  const body = [
+    'return function rowValues(o, backend, adding) {',
+    '  let v;',
+    ...lines.map((line) => `  ${line}`),
+    `  return [${fields.map((_, i) => `c${i}`).join(', ')}];`,
+    '};',
+  ].join('\n')
+  const loop: RowValues = (instance, backend, adding) => fields.map((field) => saveValue(instance, field, backend, adding))
+  return compileOr<(fields: readonly Field[]) => RowValues>(['fields'], body, () => () => loop)(fields)
+}
+
 const foreignKeysOf = new WeakMap<typeof Model, ForeignKey<any, any>[]>()
 
 /** The model's concrete foreign keys, found once: bulk writes ask per instance. */
@@ -28,9 +71,11 @@ function foreignKeys(model: typeof Model): ForeignKey<any, any>[] {
 
 /**
  * Refuses unsaved related objects (Django's "save() prohibited to prevent data loss…") and copies
- * the keys of related objects saved since they were assigned.
+ * the keys of related objects saved since they were assigned. Both are about cached related
+ * objects (private fields' `preSaveCheck` too), so an instance without any has nothing to check.
  */
 export function prepareRelatedForSave(instance: Model, operation: string): void {
+  if (!instance._state.hasRelatedCache) return
   const model = instance.constructor as typeof Model
   for (const field of foreignKeys(model)) {
     if (!instance._state.hasCached(field.name)) continue
@@ -51,10 +96,13 @@ export function prepareRelatedForSave(instance: Model, operation: string): void 
 type PrivateFieldHooks = { needsResolve?: (i: Model) => boolean; resolveBeforeSave?: (i: Model, using: string) => Promise<void> }
 
 /**
- * Lets private fields (generic keys) finish what assignment could not do synchronously. Returns
- * undefined when none has anything to do, so bulk writes wait only for the instances that need it.
+ * Lets private fields (generic keys) finish what assignment could not do synchronously: resolve
+ * an object assigned before its content type was cached, so only instances with cached related
+ * objects can need it. Returns undefined when none has anything to do, so bulk writes wait only
+ * for the instances that need it.
  */
 export function resolvePrivateFields(instance: Model, using: string): Promise<void> | undefined {
+  if (!instance._state.hasRelatedCache) return undefined
   let pending: PrivateFieldHooks[] | undefined
   for (const field of (instance.constructor as typeof Model)._meta.privateFields) {
     const hooks = field as PrivateFieldHooks
