@@ -5,7 +5,7 @@ import type { QuerySet } from './queryset.ts'
 import { IntegrityError } from './errors.ts'
 import { postDelete, preDelete } from './signals.ts'
 import { atomic } from './transaction.ts'
-import { DEFAULT_DB_ALIAS } from './connections.ts'
+import { DEFAULT_DB_ALIAS, connections } from './connections.ts'
 import { matchKey } from './prefetch.ts'
 
 /** Raised when a PROTECT foreign key refuses a deletion; `protectedObjects` are the referring rows. */
@@ -40,6 +40,15 @@ function hasBulkRelatedObjects(field: Field): field is Field & BulkRelatedObject
 const BATCH = 500
 
 /**
+ * Owners of generic relations deleted without loading: one `DELETE … RETURNING` their keys, then
+ * the rows they own by exactly those keys.
+ */
+interface OwnersDeletion {
+  readonly owners: QuerySet<any>
+  readonly owning: ReadonlyArray<Field & BulkRelatedObjects>
+}
+
+/**
  * Gathers everything a deletion touches (Django's Collector): the rows to delete, the rows their
  * foreign keys cascade to, the keys to set to NULL or a default, and the PROTECT / RESTRICT rules
  * that refuse it. `delete()` then runs it all in one transaction, with delete signals.
@@ -52,8 +61,8 @@ const BATCH = 500
 export class Collector {
   /** Instances to delete, per concrete model, by primary key (an instance collected twice counts once). */
   private readonly data = new Map<typeof Model, Map<unknown, Model>>()
-  /** Querysets deleted without loading their rows. */
-  private readonly fastDeletes: QuerySet<any>[] = []
+  /** Querysets deleted without loading their rows, and owners deleted with what they own, in order. */
+  private readonly fastDeletes: Array<QuerySet<any> | OwnersDeletion> = []
   /** Field updates: (field, value) → rows. */
   private readonly fieldUpdates: Array<{ field: Field; value: unknown; objects: Model[] }> = []
   private readonly restricted = new Map<ForeignKey<any, any>, Model[]>()
@@ -127,7 +136,14 @@ export class Collector {
     }
     if (owning) {
       // Django loads owners to find the rows they own; when nothing needs the rows themselves, their
-      // keys do, read once so the owned rows and the owners are the same set.
+      // keys do, so the owned rows and the owners are the same set. Where DELETE returns rows and
+      // nothing refers to the owners (so they may go before what they own), the owners' DELETE
+      // gives the keys; else they are read once here.
+      const meta = queryset.model._meta.concreteModel._meta
+      if (connections.get(this.using).features.canReturnRowsFromDelete && meta.relatedObjects.length === 0) {
+        this.fastDeletes.push({ owners: queryset, owning })
+        return
+      }
       const keys = await queryset.valuesList('pk', { flat: true })
       const owners = queryset.model._meta.baseManager.using(this.using)
       for (let start = 0; start < keys.length; start += BATCH) {
@@ -243,6 +259,19 @@ export class Collector {
     return sorted
   }
 
+  private async deleteOwners({ owners, owning }: OwnersDeletion, count: (label: string, n: number) => void): Promise<void> {
+    const keys = await owners.rawDeleteReturningKeys()
+    for (let start = 0; start < keys.length; start += BATCH) {
+      const batch = keys.slice(start, start + BATCH)
+      for (const field of owning) {
+        const owned = field.bulkRelatedObjects(owners.model, batch, this.using)
+        count(owned.model._meta.concreteModel._meta.label, await owned.rawDelete())
+      }
+    }
+    // Counted after what they own, as Django counts the owned rows' fast deletes first.
+    count(owners.model._meta.concreteModel._meta.label, keys.length)
+  }
+
   /** Deletes everything collected in one transaction; returns the total and the count per label. */
   async delete(): Promise<[number, Record<string, number>]> {
     const counts: Record<string, number> = {}
@@ -251,7 +280,10 @@ export class Collector {
       for (const instances of this.data.values()) {
         for (const instance of instances.values()) await preDelete.sendAsync(instance.constructor, { instance, using: this.using, origin: this.origin ?? instance })
       }
-      for (const queryset of this.fastDeletes) count(queryset.model._meta.concreteModel._meta.label, await queryset.rawDelete())
+      for (const step of this.fastDeletes) {
+        if ('owning' in step) await this.deleteOwners(step, count)
+        else count(step.model._meta.concreteModel._meta.label, await step.rawDelete())
+      }
       for (const update of this.fieldUpdates) {
         const model = update.field.model._meta.concreteModel
         for (let start = 0; start < update.objects.length; start += BATCH) {

@@ -677,6 +677,21 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
   }
 
   /**
+   * rawDelete() that returns the primary keys of the rows it deleted (`DELETE … RETURNING`), for
+   * deleting what they own by exactly those keys. Only where `features.canReturnRowsFromDelete`.
+   */
+  async rawDeleteReturningKeys(): Promise<unknown[]> {
+    if (this.query.empty) return []
+    const qs = this.forWrite()
+    const backend = connections.get(qs.db)
+    if (!backend.features.canReturnRowsFromDelete) throw new TypeError(`${qs.db}'s database cannot return rows from DELETE.`)
+    const pk = this.model._meta.pk
+    const statement = sql`DELETE FROM ${sql.table(this.model._meta.dbTable)} WHERE ${this.matchingRows(backend)} RETURNING ${sql.ref(pk.column)}`
+    const result = await runQuery<Record<string, unknown>>(qs.db, statement.compile(backend.kysely))
+    return result.rows.map((row) => pk.fromDb(row[pk.column]))
+  }
+
+  /**
    * Streams the rows in chunks, never holding the whole result: `prefetchRelated` lookups run per
    * chunk.
    *

@@ -15,8 +15,8 @@
  */
 import { describe, expect, test } from 'vitest'
 import {
-  CASCADE, Count, FieldError, Manager, Model, Prefetch, ProtectedError, Q, captureQueries,
-  defineApp, fields as f, inAtomicBlock, postDelete, preDelete, prefetchRelatedObjects, type AppConfig, type CapturedQuery,
+  CASCADE, Count, DO_NOTHING, FieldError, Manager, Model, Prefetch, ProtectedError, Q, captureQueries,
+  connections, defineApp, fields as f, inAtomicBlock, postDelete, preDelete, prefetchRelatedObjects, type AppConfig, type CapturedQuery,
 } from '../../src/db/index.ts'
 import {
   ContentType, GenericForeignKey, GenericPrefetch, GenericRelatedObjectManager, GenericRelation, contentTypesApp,
@@ -118,9 +118,20 @@ class ProxyRelatedModel extends ConcreteRelatedModel.define('grel.ProxyRelatedMo
   declare static readonly objects: Manager<ProxyRelatedModel>
 }
 
+/** An owner that another model refers to (with DO_NOTHING, so it can still go without loading). */
+class Photo extends Model.define('grel.Photo', {
+  title: f.char({ maxLength: 50 }),
+  tags: new GenericRelation(() => TaggedItem),
+}) {}
+
+class PhotoCredit extends Model.define('grel.PhotoCredit', {
+  photo: f.foreignKey(() => Photo, { onDelete: DO_NOTHING, null: true }),
+  author: f.char({ maxLength: 50 }),
+}) {}
+
 const grelApp = defineApp({
   label: 'grel',
-  models: [TaggedItem, Animal, Vegetable, Mineral, Bookmark, ForProxyModelModel, ForConcreteModelModel, ConcreteRelatedModel, ProxyRelatedModel],
+  models: [TaggedItem, Animal, Vegetable, Mineral, Bookmark, ForProxyModelModel, ForConcreteModelModel, ConcreteRelatedModel, ProxyRelatedModel, Photo, PhotoCredit],
 })
 
 /** A GenericRelation to a model with no GenericForeignKey (never installed). */
@@ -604,16 +615,48 @@ describeEachDialect('GenericRelation: deleting an owner', INSTALLED, () => {
     expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'link', 'salty'])
   })
 
-  test('QuerySet.delete() with nothing listening reads only the owners\' keys: one SELECT of keys, then one DELETE each', async () => {
+  test('QuerySet.delete() with nothing listening loads nothing: the owners\' DELETE returns their keys, then one DELETE of what they own', async () => {
     const { lion } = await world()
     const bookmark = await Bookmark.objects.create({ pk: lion.pk, url: 'https://example.com/' })
     await bookmark.tags.create({ tag: 'link' })
     await ContentType.objects.getForModel(Animal)
     const { result, queries } = await counted(() => Animal.objects.filter({ commonName__in: ['Lion', 'Platypus'] }).delete())
     expect(result).toEqual([4, { 'grel.TaggedItem': 2, 'grel.Animal': 2 }])
-    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['SELECT', 'DELETE', 'DELETE'])
+    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['DELETE', 'DELETE'])
+    expect(queries[0]!.sql).toMatch(/RETURNING/)
     expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'link', 'salty'])
     expect(await Bookmark.objects.count()).toBe(1)
+  })
+
+  test('where DELETE cannot return rows (MySQL), the owners\' keys are read once, then one DELETE each', async () => {
+    const { lion } = await world()
+    const bookmark = await Bookmark.objects.create({ pk: lion.pk, url: 'https://example.com/' })
+    await bookmark.tags.create({ tag: 'link' })
+    await ContentType.objects.getForModel(Animal)
+    const backend = connections.get()
+    const features = backend.features
+    Object.defineProperty(backend, 'features', { value: { ...features, canReturnRowsFromDelete: false }, configurable: true, writable: true })
+    try {
+      const { result, queries } = await counted(() => Animal.objects.filter({ commonName__in: ['Lion', 'Platypus'] }).delete())
+      expect(result).toEqual([4, { 'grel.TaggedItem': 2, 'grel.Animal': 2 }])
+      expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['SELECT', 'DELETE', 'DELETE'])
+      expect(queries.some((q) => /RETURNING/.test(q.sql))).toBe(false)
+    } finally {
+      Object.defineProperty(backend, 'features', { value: features, configurable: true, writable: true })
+    }
+    expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'link', 'salty'])
+  })
+
+  test('owners that other rows may refer to go after what they own, by keys read once', async () => {
+    const photo = await Photo.objects.create({ title: 'sunset' })
+    await photo.tags.create({ tag: 'orange' })
+    await PhotoCredit.objects.create({ author: 'nobody' })
+    await ContentType.objects.getForModel(Photo)
+    const { result, queries } = await counted(() => Photo.objects.all().delete())
+    expect(result).toEqual([2, { 'grel.TaggedItem': 1, 'grel.Photo': 1 }])
+    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['SELECT', 'DELETE', 'DELETE'])
+    expect(queries.some((q) => /RETURNING/.test(q.sql))).toBe(false)
+    expect(await TaggedItem.objects.filter({ tag: 'orange' }).count()).toBe(0)
   })
 
   test('owners chosen by their own tagged items lose both, whatever the filter reads', async () => {
@@ -629,11 +672,11 @@ describeEachDialect('GenericRelation: deleting an owner', INSTALLED, () => {
     expect(tags(await TaggedItem.objects.all())).toEqual([])
   })
 
-  test('deleting no owners sends no DELETE and creates no content type', async () => {
+  test('deleting no owners sends one statement (the owners\' DELETE, matching nothing) and creates no content type', async () => {
     await world()
     const { result, queries } = await counted(() => Animal.objects.filter({ commonName: 'nobody' }).delete())
     expect(result).toEqual([0, {}])
-    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['SELECT'])
+    expect(queries.map((q) => q.sql.split(' ')[0])).toEqual(['DELETE'])
     expect((await counted(() => Animal.objects.none().delete())).count).toBe(0)
   })
 

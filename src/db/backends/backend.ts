@@ -15,6 +15,8 @@ export interface BackendFeatures {
   readonly canReturnRowsFromInsert: boolean
   /** A multi-row `INSERT … RETURNING` gives back every generated key. */
   readonly canReturnRowsFromBulkInsert: boolean
+  /** `DELETE … RETURNING` gives back the deleted rows' columns. */
+  readonly canReturnRowsFromDelete: boolean
   /** `SELECT … FOR UPDATE` locks rows. */
   readonly hasSelectForUpdate: boolean
   /** CREATE TABLE runs inside a transaction and rolls back with it. */

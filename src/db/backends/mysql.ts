@@ -17,6 +17,7 @@ const sessionSettings = [
 const features: BackendFeatures = {
   canReturnRowsFromInsert: false,
   canReturnRowsFromBulkInsert: false,
+  canReturnRowsFromDelete: false,
   hasSelectForUpdate: true,
   canRollbackDdl: false,
   inlineForeignKeys: false,
@@ -254,8 +255,10 @@ export class MysqlBackend implements DatabaseBackend {
     const result = await sql<{ version: string }>`SELECT VERSION() AS version`.execute(this.kysely)
     const version = String(result.rows[0]?.version ?? '')
     const mariadb = /mariadb/i.exec(version) !== null
-    const [major = 0, minor = 0] = version.split(/[.-]/).map(Number)
-    if (mariadb && (major > 10 || (major === 10 && minor >= 5))) {
+    const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map(Number)
+    const atLeast = (a: number, b: number, c: number) => major > a || (major === a && (minor > b || (minor === b && patch >= c)))
+    if (mariadb && atLeast(10, 0, 5)) this.features = { ...this.features, canReturnRowsFromDelete: true }
+    if (mariadb && atLeast(10, 5, 0)) {
       this.features = { ...this.features, canReturnRowsFromInsert: true, canReturnRowsFromBulkInsert: true }
     }
   }

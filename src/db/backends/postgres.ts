@@ -8,6 +8,7 @@ import { buildInsert, doubleQuote, likeMatch, wrapDriverError, type ErrorKind , 
 const features: BackendFeatures = {
   canReturnRowsFromInsert: true,
   canReturnRowsFromBulkInsert: true,
+  canReturnRowsFromDelete: true,
   hasSelectForUpdate: true,
   canRollbackDdl: true,
   inlineForeignKeys: false,

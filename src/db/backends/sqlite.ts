@@ -8,6 +8,7 @@ import { buildInsert, doubleQuote, dashUuid, formatUtcDateTime, likeMatch, parse
 const features: BackendFeatures = {
   canReturnRowsFromInsert: true,
   canReturnRowsFromBulkInsert: true,
+  canReturnRowsFromDelete: true,
   hasSelectForUpdate: false,
   canRollbackDdl: true,
   inlineForeignKeys: true,
