@@ -181,13 +181,21 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
     const groups = new Map<unknown, { ctId: unknown; ids: Set<unknown>; db: string }>()
     const ctAttname = this.contentTypeField.attname
     const idAttname = this.objectIdField.attname
+    // Rows mostly come grouped by type: the previous row's group is tried first.
+    let groupCtId: unknown
+    let lastGroup: { ctId: unknown; ids: Set<unknown>; db: string } | undefined
     for (const instance of instances) {
       const ctId = (instance as any)[ctAttname]
       const objectId = (instance as any)[idAttname]
       if (ctId === null || ctId === undefined || objectId === null || objectId === undefined) continue
-      const ctKey = matchKey(ctId)
-      let group = groups.get(ctKey)
-      if (!group) groups.set(ctKey, (group = { ctId, ids: new Set(), db: this.databaseOf(instance) }))
+      let group = ctId === groupCtId ? lastGroup : undefined
+      if (!group) {
+        const ctKey = matchKey(ctId)
+        group = groups.get(ctKey)
+        if (!group) groups.set(ctKey, (group = { ctId, ids: new Set(), db: this.databaseOf(instance) }))
+        groupCtId = ctId
+        lastGroup = group
+      }
       group.ids.add(objectId)
     }
     // The content types of every group in one query (per database) for those not cached.
@@ -218,13 +226,25 @@ export class GenericForeignKey<T extends Model = Model> extends Field<T | null, 
       const queryset = custom.get(ctKey) ?? model._meta.baseManager.getQueryset().usingIfUnset(group.db)
       objects.push(...await queryset.filter({ pk__in: ids }).fetch())
     }
+    // The model of an instance's content type, asked twice per instance (group, then key): the
+    // previous answer is kept, as rows mostly come grouped by type.
+    let lastCtId: unknown
+    let lastModel: typeof Model | undefined
+    const modelOf = (instance: Model): typeof Model | undefined => {
+      const ctId = (instance as any)[ctAttname]
+      if (ctId !== lastCtId || lastModel === undefined) {
+        lastModel = modelByCt.get(matchKey(ctId))
+        lastCtId = ctId
+      }
+      return lastModel
+    }
     return {
       objects,
       relatedGroup: (object) => (object.constructor as typeof Model)._meta,
       relatedKey: (object) => object.pk,
-      instanceGroup: (instance) => modelByCt.get(matchKey((instance as any)[ctAttname]))?._meta,
+      instanceGroup: (instance) => modelOf(instance)?._meta,
       instanceKey: (instance) => {
-        const model = modelByCt.get(matchKey((instance as any)[ctAttname]))
+        const model = modelOf(instance)
         if (!model) return null
         const objectId = (instance as any)[idAttname]
         try {
