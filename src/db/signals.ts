@@ -34,6 +34,8 @@ export class Signal<A = Record<string, unknown>> {
 
   /** Whether any receiver listens for this sender. */
   hasListeners(sender?: unknown): boolean {
+    // Asked for every instance built or deleted: nothing to scan in the usual case.
+    if (this.connections.length === 0) return false
     return this.connections.some((c) => c.sender === undefined || c.sender === sender)
   }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { CASCADE, DataError, IntegrityError, Model, defineApp, fields as f } from '../../src/db/index.ts'
+import { CASCADE, DataError, IntegrityError, Model, connections, defineApp, fields as f } from '../../src/db/index.ts'
+import { CharField } from '../../src/db/fields/text-fields.ts'
 import { setCodeGeneration } from '../../src/db/codegen.ts'
 import { instanceInitializer } from '../../src/db/instance-initializer.ts'
 import { rowValues } from '../../src/db/persistence/prepare-for-save.ts'
@@ -13,6 +14,13 @@ import { describeEachDialect } from '../support/dialects.ts'
  */
 let sequence = 0
 
+/** A user's field that prepares values its own way: bulk writes must not pass its values as they are. */
+class ShoutingField extends CharField<string> {
+  override getDbPrepValue(value: unknown): unknown {
+    return typeof value === 'string' ? value.toUpperCase() : super.getDbPrepValue(value)
+  }
+}
+
 function defineModels(label: string) {
   class Owner extends Model.define(`${label}.Owner`, {
     name: f.char({ maxLength: 20 }),
@@ -25,6 +33,7 @@ function defineModels(label: string) {
     data: f.json({ null: true }),
     stamp: f.datetime({ autoNowAdd: true }),
     owner: f.foreignKey(() => Owner, { onDelete: CASCADE, null: true }),
+    loud: new ShoutingField({ maxLength: 10, default: 'hey' }),
   }) {}
   return { Owner, Entry, app: defineApp({ label, models: [Owner, Entry] }) }
 }
@@ -73,7 +82,7 @@ for (const [mode, models] of [['generated code', generated], ['plain loops', loo
 
       test('unknown names are refused, undefined values are ignored', () => {
         expect(() => new Entry({ title: 't', colour: 'red' } as any)).toThrow(
-          "Entry() got unexpected keyword arguments: 'colour'. Its fields are: id, title, note, rank, flag, data, stamp, owner.")
+          "Entry() got unexpected keyword arguments: 'colour'. Its fields are: id, title, note, rank, flag, data, stamp, owner, loud.")
         expect(new Entry({ title: 't', note: undefined } as any).note).toBe('')
       })
     })
@@ -97,6 +106,25 @@ for (const [mode, models] of [['generated code', generated], ['plain loops', loo
         expect(rows[0]!.stamp.getTime()).toBe(made[0]!.stamp.getTime())
         expect(rows[0]!._state.adding).toBe(false)
         expect(rows[0]!._state.db).toBe('default')
+      })
+
+      test("a field's own preparation runs for every row (a subclass's override is never skipped)", async () => {
+        expect(Entry._meta.getField('title').plainBinding()).toEqual({ type: 'string', maxLength: 10 })
+        expect(Entry._meta.getField('loud').plainBinding()).toBe(undefined)
+        await Entry.objects.bulkCreate([new Entry({ title: 'a', loud: 'quiet' }), new Entry({ title: 'b' })])
+        expect(await Entry.objects.orderBy('id').valuesList('loud', { flat: true })).toEqual(['QUIET', 'HEY'])
+      })
+
+      test('every backend binds the strings and integers fields pass as they are unchanged', () => {
+        const backend = connections.get()
+        const plainTypes = [...Entry._meta.concreteFields, ...Owner._meta.concreteFields]
+          .filter((field) => field.plainBinding() !== undefined).map((field) => field.dbType)
+        expect(plainTypes).toEqual(expect.arrayContaining(['AutoField', 'CharField', 'IntegerField']))
+        for (const type of [...plainTypes, 'SlugField', 'TextField', 'PositiveIntegerField', 'BigIntegerField', 'SmallIntegerField']) {
+          expect(backend.adaptValue(type, 'text')).toBe('text')
+          expect(backend.adaptValue(type, 42)).toBe(42)
+          expect(backend.adaptValue(type, -(2 ** 40))).toBe(-(2 ** 40))
+        }
       })
 
       test('values a column would reject or mangle are refused before anything is written', async () => {

@@ -61,7 +61,11 @@ export interface DatabaseBackend {
   /** The clause that makes a foreign key constraint checked at commit, where supported. */
   readonly deferrableSql: string
 
-  /** Converts a JavaScript value to what the driver should bind for a column of this type. */
+  /**
+   * Converts a JavaScript value to what the driver should bind for a column of this type. Strings
+   * and safe integers are bound unchanged for every type but BooleanField, DateTimeField and
+   * UUIDField: bulk writes skip this call for the values a field describes as `plainBinding()`.
+   */
   adaptValue(internalType: string, value: unknown): unknown
   /** A function converting what the driver returns for this type, or undefined when nothing is needed. */
   converter(internalType: string): ValueConverter | undefined

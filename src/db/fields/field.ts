@@ -66,6 +66,14 @@ const defaultMessages: Record<string, string> = {
  * class Book extends Model.define('library.Book', { title: f.char({ maxLength: 200 }) }) {}
  * Book._meta.getField('title').column // 'title'
  */
+/**
+ * The values a field binds for a write exactly as they are, with every check passed (see
+ * `Field.plainBinding()`): strings up to a length, or safe integers within a range.
+ */
+export type PlainBinding =
+  | { readonly type: 'string'; readonly maxLength?: number }
+  | { readonly type: 'integer'; readonly min: number; readonly max: number }
+
 export abstract class Field<TValue = unknown, TAttr = TValue, TInput = TValue> {
   /** The field's value type; a type-level marker with no runtime value. */
   declare readonly __value: TValue
@@ -211,6 +219,22 @@ export abstract class Field<TValue = unknown, TAttr = TValue, TInput = TValue> {
       }
       throw error
     }
+  }
+
+  /**
+   * The values this field writes unchanged, described so generated bulk-write code (see
+   * persistence/prepare-for-save.ts) can test them inline and call `getDbPrepSave` only for the
+   * others; undefined when every value takes the call. A field class that describes its values
+   * gives undefined again when a subclass overrides how values are prepared.
+   */
+  plainBinding(): PlainBinding | undefined {
+    return undefined
+  }
+
+  /** Whether this field prepares values with the given class's methods (no subclass overrides them). */
+  protected preparesAs(owner: { prototype: Field<any, any, any> }): boolean {
+    return this.toJs === owner.prototype.toJs && this.getDbPrepValue === owner.prototype.getDbPrepValue &&
+      this.getDbPrepSave === Field.prototype.getDbPrepSave
   }
 
   /** Like getDbPrepValue, for saving an instance: also refuses null in a NOT NULL column. */

@@ -1,4 +1,4 @@
-import { Field, defineAccessor, toSnakeCase, type FieldOptions } from './field.ts'
+import { Field, defineAccessor, toSnakeCase, type FieldOptions, type PlainBinding } from './field.ts'
 import type { OnDeletePolicy } from '../deletion-policies.ts'
 import type { ColumnDescription } from '../backends/backend.ts'
 import type { Model } from '../model.ts'
@@ -125,6 +125,13 @@ export class ForeignKey<TRelated extends Model | null = Model, TId = unknown>
 
   override getDbPrepValue(value: unknown): unknown {
     return this.targetField.getDbPrepValue(value)
+  }
+
+  /** The target field's: a key is written as the value it refers to. */
+  override plainBinding(): PlainBinding | undefined {
+    return this.getDbPrepValue === ForeignKey.prototype.getDbPrepValue && this.getDbPrepSave === Field.prototype.getDbPrepSave
+      ? this.targetField.plainBinding()
+      : undefined
   }
 
   /** The accessor's read: a promise of the related object, from the cache when it still matches. */

@@ -1,4 +1,4 @@
-import { Field, invalid, type FieldOptions } from './field.ts'
+import { Field, invalid, type FieldOptions, type PlainBinding } from './field.ts'
 import { decimalValidator, maxValueValidator, minValueValidator, type Validator } from '../validators.ts'
 import { DataError, repr } from '../errors.ts'
 import type { ColumnDescription } from '../backends/backend.ts'
@@ -50,6 +50,17 @@ export class IntegerField<T extends number | null = number> extends Field<T> {
   protected override defaultValidators(): Validator[] {
     const range = integerRanges[this.internalType]
     return range ? [minValueValidator(range[0]), maxValueValidator(range[1])] : []
+  }
+
+  /** Integers within the type's range (the safe ones, for 64-bit types) go as they are. */
+  override plainBinding(): PlainBinding | undefined {
+    if (!this.preparesAs(IntegerField)) return undefined
+    const [min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER] = integerRanges[this.internalType] ?? []
+    return {
+      type: 'integer',
+      min: typeof min === 'number' ? min : Number.MIN_SAFE_INTEGER,
+      max: typeof max === 'number' ? max : Number.MAX_SAFE_INTEGER,
+    }
   }
 }
 

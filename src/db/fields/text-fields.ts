@@ -1,4 +1,4 @@
-import { Field, invalid, type FieldOptions } from './field.ts'
+import { Field, invalid, type FieldOptions, type PlainBinding } from './field.ts'
 import { maxLengthValidator, validateEmail, validateSlug, validateUrl, type Validator } from '../validators.ts'
 import { DataError, repr } from '../errors.ts'
 import type { ColumnDescription } from '../backends/backend.ts'
@@ -52,6 +52,11 @@ export class CharField<T extends string | null = string> extends Field<T> {
     return (this.null ? null : '') as T | null
   }
 
+  /** Strings no longer than maxLength in UTF-16 units (so in characters too) go as they are. */
+  override plainBinding(): PlainBinding | undefined {
+    return this.preparesAs(CharField) ? { type: 'string', maxLength: this.maxLength } : undefined
+  }
+
   protected override defaultValidators(): Validator[] {
     return [maxLengthValidator(this.maxLength)]
   }
@@ -101,5 +106,8 @@ export class TextField<T extends string | null = string> extends Field<T> {
   }
   protected override emptyValue(): T | null {
     return (this.null ? null : '') as T | null
+  }
+  override plainBinding(): PlainBinding | undefined {
+    return this.preparesAs(TextField) ? { type: 'string' } : undefined
   }
 }

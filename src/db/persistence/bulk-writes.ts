@@ -28,9 +28,12 @@ export async function insertMany<M extends Model>(model: typeof Model, objects: 
   const pkAttname = pk.attname
   for (const object of objects) {
     if (!(object instanceof concreteModel)) throw new TypeError(`bulkCreate() expects ${meta.objectName} instances, got ${String(object)}.`)
-    const resolving = resolvePrivateFields(object, using)
-    if (resolving) await resolving
-    prepareRelatedForSave(object, 'bulkCreate')
+    // Both look at cached related objects only: most new rows have none.
+    if (object._state.hasRelatedCache) {
+      const resolving = resolvePrivateFields(object, using)
+      if (resolving) await resolving
+      prepareRelatedForSave(object, 'bulkCreate')
+    }
     const key = (object as Record<string, unknown>)[pkAttname]
     if (key === null || key === undefined) withoutPk.push(object)
     else withPk.push(object)

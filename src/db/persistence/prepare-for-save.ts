@@ -1,5 +1,5 @@
 import type { Model } from '../model.ts'
-import type { Field } from '../fields/field.ts'
+import type { Field, PlainBinding } from '../fields/field.ts'
 import { ForeignKey } from '../fields/foreign-key.ts'
 import type { DatabaseBackend } from '../backends/backend.ts'
 import type { Options } from '../options.ts'
@@ -26,8 +26,10 @@ const rowValueReaders = new WeakMap<Options, Map<string, RowValues>>()
 
 /**
  * `saveValue` of each of `fields` for an instance, as one generated function per model and field
- * list (see codegen.ts): bulk writes call it for every row. The field list of a bulk create is
- * one of two per model (with or without the key), so the cache stays small.
+ * list (see codegen.ts): bulk writes call it for every row. Values a field binds as they are
+ * (`plainBinding()`) are tested inline; the others go through the field and the backend. The
+ * field list of a bulk create is one of two per model (with or without the key), so the cache
+ * stays small.
  */
 export function rowValues(meta: Options, fields: readonly Field[]): RowValues {
   let byFields = rowValueReaders.get(meta)
@@ -41,13 +43,27 @@ export function rowValues(meta: Options, fields: readonly Field[]): RowValues {
   return reader
 }
 
+/** A JavaScript test that `v` is bound as it is (see Field.plainBinding), or undefined. */
+function plainTest(binding: PlainBinding | undefined): string | undefined {
+  if (binding?.type === 'string') {
+    const length = binding.maxLength
+    return length === undefined ? `typeof v === 'string'` : `typeof v === 'string' && v.length <= ${Number(length)}`
+  }
+  if (binding?.type === 'integer') {
+    return `typeof v === 'number' && Number.isInteger(v) && v >= ${Number(binding.min)} && v <= ${Number(binding.max)}`
+  }
+  return undefined
+}
+
 function compileRowValues(fields: readonly Field[]): RowValues {
   const lines = fields.map((field, i) => {
     const attname = literal(field.attname)
     const hook = typeof (field as { preSave?: unknown }).preSave === 'function'
       ? ` v = fields[${i}].preSave(v, adding); o[${attname}] = v;`
       : ''
-    return `v = o[${attname}];${hook} const c${i} = backend.adaptValue(${literal(field.dbType)}, fields[${i}].getDbPrepSave(v));`
+    const prepared = `backend.adaptValue(${literal(field.dbType)}, fields[${i}].getDbPrepSave(v))`
+    const test = plainTest(field.plainBinding())
+    return `v = o[${attname}];${hook} const c${i} = ${test ? `${test} ? v : ${prepared}` : prepared};`
   })
   const body = [
     'return function rowValues(o, backend, adding) {',
