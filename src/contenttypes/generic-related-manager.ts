@@ -32,7 +32,7 @@ export class GenericRelatedObjectManager<T extends Model> extends Manager<T> {
 
   /** The related rows of the owner: its content type (cached id, or a subquery) and its id. */
   override getQueryset(): QuerySet<T> {
-    const cached = this.instance._state.prefetchedObjectsCache[this.relation.name]
+    const cached = this.instance._state.getPrefetched(this.relation.name)
     if (cached) return QuerySet.prefetched(this.relation.relatedModel, cached as T[], () => this.buildQueryset())
     return this.buildQueryset()
   }
@@ -47,7 +47,7 @@ export class GenericRelatedObjectManager<T extends Model> extends Manager<T> {
   }
 
   override all(): QuerySet<T> {
-    if (!this.instance._state.prefetchedObjectsCache[this.relation.name] && isStrictRelations()) {
+    if (!this.instance._state.getPrefetched(this.relation.name) && isStrictRelations()) {
       throw new RelatedObjectNotLoaded(
         `${this.ownerModel._meta.label}.${this.relation.name} is not loaded and strict mode forbids a query here. ` +
         `Load it with prefetchRelated('${this.relation.name}').`)

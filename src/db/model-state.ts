@@ -77,6 +77,11 @@ export class ModelState {
     return value ? [value] : []
   }
 
+  /** The prefetched results stored under a name, or undefined when none, without making the store. */
+  getPrefetched(name: string): Model[] | undefined {
+    return this.extras?.prefetched?.[name] as Model[] | undefined
+  }
+
   /** The prefetched results stored under a name (empty when none). */
   prefetchedList(name: string): Model[] {
     return (this.extras?.prefetched?.[name] ?? []) as Model[]

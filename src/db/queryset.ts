@@ -71,7 +71,9 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
   /** For prefetched results: builds the real queryset only if something chains from them. */
   private lazySource: (() => QuerySet<M, R>) | undefined
 
-  constructor(readonly model: typeof Model, query?: Query, state: Partial<State> = {}) {
+  /** `query` null: the query and state come later (prefetched results, see `prefetched()`). */
+  constructor(readonly model: typeof Model, query?: Query | null, state: Partial<State> = {}) {
+    if (query === null) return
     this.queryValue = query ?? new Query(model)
     this.stateValue = { alias: undefined, mode: 'models', fieldNames: [], prefetch: [], forWrite: false, ...state }
   }
@@ -81,9 +83,7 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
    * `source` only when another queryset is derived from it: reading the rows costs nothing.
    */
   static prefetched<M extends Model>(model: typeof Model, rows: M[], source: () => QuerySet<M>): QuerySet<M> {
-    const qs = new QuerySet<M>(model)
-    qs.queryValue = undefined
-    qs.stateValue = undefined
+    const qs = new QuerySet<M>(model, null)
     qs.lazySource = source
     qs.resultCache = rows
     return qs

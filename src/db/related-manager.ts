@@ -44,7 +44,7 @@ export class RelatedManager<M extends Model> extends Manager<M> {
 
   override getQueryset(): QuerySet<M> {
     this.assertSaved()
-    const cached = this.instance._state.prefetchedObjectsCache[this.cacheName]
+    const cached = this.instance._state.getPrefetched(this.cacheName)
     if (cached) return QuerySet.prefetched(this.relation.relatedModel, cached as M[], () => this.buildQueryset())
     return this.buildQueryset()
   }
@@ -58,7 +58,7 @@ export class RelatedManager<M extends Model> extends Manager<M> {
 
   /** Every related row; prefetched rows when `prefetchRelated()` loaded them. */
   override all(): QuerySet<M> {
-    if (!this.instance._state.prefetchedObjectsCache[this.cacheName] && isStrictRelations()) {
+    if (!this.instance._state.getPrefetched(this.cacheName) && isStrictRelations()) {
       throw new RelatedObjectNotLoaded(
         `${this.instance.constructor.name}.${this.cacheName} is not loaded and strict mode forbids a query here. ` +
         `Load it with prefetchRelated('${this.cacheName}').`)
