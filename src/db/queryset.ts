@@ -803,11 +803,14 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
       const loader = this.buildLoader(query, backend)
       const columns = loader.columns
       const result = await runSelect(db, compileSelect(query, columns, backend).compile(backend.kysely), columns.map((c) => c.key))
-      const rows = result.map((row) => this.hydrate(row, loader.loader, db)) as unknown as R[]
+      // In place: each row array is garbage once its instance exists, so the collections that run
+      // while many rows load copy only the rows still to come.
+      const rows = result as unknown[]
+      for (let i = 0; i < rows.length; i++) rows[i] = this.hydrate(rows[i] as unknown[], loader.loader, db)
       const known = this.state.known
-      if (known) for (const row of rows as unknown as Model[]) row._state.fieldsCache[known.fieldName] = known.instance
-      if (this.state.prefetch.length > 0) await prefetchRelatedObjects(rows as unknown as Model[], ...this.state.prefetch)
-      return rows
+      if (known) for (const row of rows as Model[]) row._state.fieldsCache[known.fieldName] = known.instance
+      if (this.state.prefetch.length > 0) await prefetchRelatedObjects(rows as Model[], ...this.state.prefetch)
+      return rows as R[]
     }
     // As Django 3.1+: Meta.ordering does not apply to grouped values() queries.
     if (query.hasAggregate && query.ordering === null) query.ordering = []
