@@ -1,5 +1,5 @@
 /**
- * `npm run bench:compare -- --db sqlite|postgres [--targets N] [--tags K] [--repeat R] [--rounds X] [--skip-django]`:
+ * `npm run bench:compare -- --db sqlite|postgres [--targets N] [--tags K] [--repeat R] [--rounds X] [--skip-django] [--schema floor|django]`:
  * runs this project's workloads, the raw-SQL floor and (when /usr/bin/python3 can import django)
  * Django on the same database, one after the other, and prints a table of median ms and query
  * counts with the ratios ours/floor and Django/ours.
@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     'skip-django': { type: 'boolean', default: false },
+    /** This project's tables as the floor's DDL (default) or with Django's default indexes. */
+    schema: { type: 'string', default: 'floor' },
     'pg-url': { type: 'string', default: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     json: { type: 'boolean', default: false },
   },
@@ -55,7 +57,7 @@ const floorRuns: Report[] = []
 for (let round = 0; round < rounds; round++) {
   // Alternate who goes first, so neither always runs on the warmer (or cooler) machine.
   const pair = [
-    () => run(`contenttypes-ts (round ${round + 1}/${rounds})`, process.execPath, ['--import', 'tsx', join(root, 'bench', 'run.ts'), ...common, ...pg]),
+    () => run(`contenttypes-ts (round ${round + 1}/${rounds})`, process.execPath, ['--import', 'tsx', join(root, 'bench', 'run.ts'), ...common, ...pg, '--schema', args.schema!]),
     () => run(`raw floor (round ${round + 1}/${rounds})`, process.execPath, [join(shared, 'raw_floor.mjs'), ...common, ...pg]),
   ]
   const [first, second] = round % 2 === 0 ? pair : [pair[1]!, pair[0]!]

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --db sqlite|postgres|mysql [--targets N] [--tags K] [--repeat R] [--only a,b]`:
+ * `npm run bench -- --db sqlite|postgres|mysql [--targets N] [--tags K] [--repeat R] [--only a,b] [--schema floor|django]`:
  * the workloads of ../shared/bench/WORKLOADS.md through this project's public API. Prints the same
  * JSON as raw_floor.mjs and django_reference/run.py, plus get_for_model_100k_awaited (the lookups
  * awaiting getForModel every time, which no reference has).
