@@ -107,4 +107,8 @@ console.log(line(header))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const row of rows) console.log(line(row))
 console.log(`geometric mean ours/floor: ${geomean.toFixed(2)}`)
+console.log(args.schema === 'django'
+  ? 'Tables: ours with Django\'s default indexes (tag and content_type too), as Django\'s; the floor\'s with the (content_type, object_id) index only.'
+  : 'Tables: ours as the floor\'s, with the (content_type, object_id) index only; Django\'s also index tag and content_type, so django/ours of create and cascade_delete compares different tables (--schema django compares like with like).')
+console.log('get_for_model_100k: ours takes the cached type synchronously, `peekForModel(m) ?? await getForModel(m)`; get_for_model_100k_awaited awaits getForModel(m) every call.')
 if (args.json) console.log(JSON.stringify({ ours: oursRuns, floor: floorRuns, django }, null, 1))

@@ -42,6 +42,9 @@ export type AggregateResult<A extends readonly Aggregate<any, any, any>[]> = { [
 export type ExpressionTypes<A extends Record<string, Expression>> = { [K in keyof A]: A[K]['__type'] }
 
 
+/** A queryset whose query is built later: only prefetched() makes one. */
+const LATER: unique symbol = Symbol('later')
+
 interface State {
   /** Annotations that existed when values()/valuesList() named its fields (only named ones show). */
   annotationsBeforeValues?: readonly string[]
@@ -71,9 +74,9 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
   /** For prefetched results: builds the real queryset only if something chains from them. */
   private lazySource: (() => QuerySet<M, R>) | undefined
 
-  /** `query` null: the query and state come later (prefetched results, see `prefetched()`). */
-  constructor(readonly model: typeof Model, query?: Query | null, state: Partial<State> = {}) {
-    if (query === null) return
+  constructor(readonly model: typeof Model, query?: Query | typeof LATER, state: Partial<State> = {}) {
+    // Prefetched results (see prefetched()) get their query and state only if something chains.
+    if (query === LATER) return
     this.queryValue = query ?? new Query(model)
     this.stateValue = { alias: undefined, mode: 'models', fieldNames: [], prefetch: [], forWrite: false, ...state }
   }
@@ -83,7 +86,7 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
    * `source` only when another queryset is derived from it: reading the rows costs nothing.
    */
   static prefetched<M extends Model>(model: typeof Model, rows: M[], source: () => QuerySet<M>): QuerySet<M> {
-    const qs = new QuerySet<M>(model, null)
+    const qs = new QuerySet<M>(model, LATER)
     qs.lazySource = source
     qs.resultCache = rows
     return qs
@@ -686,9 +689,12 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     const backend = connections.get(qs.db)
     if (!backend.features.canReturnRowsFromDelete) throw new TypeError(`${qs.db}'s database cannot return rows from DELETE.`)
     const pk = this.model._meta.pk
-    const statement = sql`DELETE FROM ${sql.table(this.model._meta.dbTable)} WHERE ${this.matchingRows(backend)} RETURNING ${sql.ref(pk.column)}`
+    // Read back as a select reads the key (SQLite returns big integers as text, to keep every digit).
+    const key = sql`${backend.selectColumn(pk.dbType, sql.ref(pk.column))} AS ${sql.id('pk')}`
+    const statement = sql`DELETE FROM ${sql.table(this.model._meta.dbTable)} WHERE ${this.matchingRows(backend)} RETURNING ${key}`
     const result = await runQuery<Record<string, unknown>>(qs.db, statement.compile(backend.kysely))
-    return result.rows.map((row) => pk.fromDb(row[pk.column]))
+    const convert = fieldConverter(pk, backend.converter(pk.dbType))
+    return result.rows.map((row) => (convert && row.pk !== null ? convert(row.pk) : row.pk))
   }
 
   /**

@@ -129,9 +129,23 @@ class PhotoCredit extends Model.define('grel.PhotoCredit', {
   author: f.char({ maxLength: 50 }),
 }) {}
 
+/** Owners keyed past 2**53, owning labels by a text object id. */
+class Label extends Model.define('grel.Label', {
+  text: f.char({ maxLength: 20 }),
+  contentType: f.foreignKey(() => ContentType, { onDelete: CASCADE }),
+  objectId: f.text(),
+  contentObject: new GenericForeignKey(),
+}) {}
+
+class BigOwner extends Model.define('grel.BigOwner', {
+  id: f.bigInteger({ primaryKey: true }),
+  name: f.char({ maxLength: 20 }),
+  labels: new GenericRelation(() => Label),
+}) {}
+
 const grelApp = defineApp({
   label: 'grel',
-  models: [TaggedItem, Animal, Vegetable, Mineral, Bookmark, ForProxyModelModel, ForConcreteModelModel, ConcreteRelatedModel, ProxyRelatedModel, Photo, PhotoCredit],
+  models: [TaggedItem, Animal, Vegetable, Mineral, Bookmark, ForProxyModelModel, ForConcreteModelModel, ConcreteRelatedModel, ProxyRelatedModel, Photo, PhotoCredit, Label, BigOwner],
 })
 
 /** A GenericRelation to a model with no GenericForeignKey (never installed). */
@@ -645,6 +659,17 @@ describeEachDialect('GenericRelation: deleting an owner', INSTALLED, () => {
       Object.defineProperty(backend, 'features', { value: features, configurable: true, writable: true })
     }
     expect(tags(await TaggedItem.objects.all())).toEqual(['fatty', 'link', 'salty'])
+  })
+
+  test('owners keyed past 2**53 lose exactly their own rows (the returned keys keep every digit)', async () => {
+    const a = await BigOwner.objects.create({ id: 9007199254740993n, name: 'a' })
+    const b = await BigOwner.objects.create({ id: 9007199254740992n, name: 'b' })
+    await a.labels.create({ text: 'of-a' })
+    await b.labels.create({ text: 'of-b' })
+    const [total, perModel] = await BigOwner.objects.filter({ name: 'a' }).delete()
+    expect(perModel).toEqual({ 'grel.Label': 1, 'grel.BigOwner': 1 })
+    expect(total).toBe(2)
+    expect(await Label.objects.orderBy('text').valuesList('text', { flat: true })).toEqual(['of-b'])
   })
 
   test('owners that other rows may refer to go after what they own, by keys read once', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { CASCADE, DataError, IntegrityError, Model, connections, defineApp, fields as f } from '../../src/db/index.ts'
 import { CharField } from '../../src/db/fields/text-fields.ts'
+import { typesAdaptingPlainValues } from '../../src/db/backends/backend.ts'
 import { setCodeGeneration } from '../../src/db/codegen.ts'
 import { instanceInitializer } from '../../src/db/instance-initializer.ts'
 import { rowValues } from '../../src/db/persistence/prepare-for-save.ts'
@@ -120,7 +121,9 @@ for (const [mode, models] of [['generated code', generated], ['plain loops', loo
         const plainTypes = [...Entry._meta.concreteFields, ...Owner._meta.concreteFields]
           .filter((field) => field.plainBinding() !== undefined).map((field) => field.dbType)
         expect(plainTypes).toEqual(expect.arrayContaining(['AutoField', 'CharField', 'IntegerField']))
-        for (const type of [...plainTypes, 'SlugField', 'TextField', 'PositiveIntegerField', 'BigIntegerField', 'SmallIntegerField']) {
+        const others = ['SlugField', 'TextField', 'PositiveIntegerField', 'BigIntegerField', 'SmallIntegerField', 'EmailField', 'URLField', 'PositiveSmallIntegerField', 'BigAutoField']
+        for (const type of [...plainTypes, ...others]) {
+          expect(typesAdaptingPlainValues.has(type)).toBe(false)
           expect(backend.adaptValue(type, 'text')).toBe('text')
           expect(backend.adaptValue(type, 42)).toBe(42)
           expect(backend.adaptValue(type, -(2 ** 40))).toBe(-(2 ** 40))

@@ -29,6 +29,9 @@ export interface BackendFeatures {
   readonly maxQueryParams: number
 }
 
+/** The internal types whose strings and numbers a backend's adaptValue may change (the others it binds as they are). */
+export const typesAdaptingPlainValues: ReadonlySet<string> = new Set(['BooleanField', 'DateTimeField', 'UUIDField'])
+
 /** A function that turns a raw driver value into the value a field expects, or undefined for "as is". */
 export type ValueConverter = (value: unknown) => unknown
 
@@ -63,8 +66,8 @@ export interface DatabaseBackend {
 
   /**
    * Converts a JavaScript value to what the driver should bind for a column of this type. Strings
-   * and safe integers are bound unchanged for every type but BooleanField, DateTimeField and
-   * UUIDField: bulk writes skip this call for the values a field describes as `plainBinding()`.
+   * and safe integers are bound unchanged for every type but those of `typesAdaptingPlainValues`:
+   * bulk writes skip this call for the values a field describes as `plainBinding()`.
    */
   adaptValue(internalType: string, value: unknown): unknown
   /** A function converting what the driver returns for this type, or undefined when nothing is needed. */

@@ -1,7 +1,7 @@
 import type { Model } from '../model.ts'
 import type { Field, PlainBinding } from '../fields/field.ts'
 import { ForeignKey } from '../fields/foreign-key.ts'
-import type { DatabaseBackend } from '../backends/backend.ts'
+import { typesAdaptingPlainValues, type DatabaseBackend } from '../backends/backend.ts'
 import type { Options } from '../options.ts'
 import { compileOr, literal } from '../codegen.ts'
 
@@ -62,7 +62,8 @@ function compileRowValues(fields: readonly Field[]): RowValues {
       ? ` v = fields[${i}].preSave(v, adding); o[${attname}] = v;`
       : ''
     const prepared = `backend.adaptValue(${literal(field.dbType)}, fields[${i}].getDbPrepSave(v))`
-    const test = plainTest(field.plainBinding())
+    // A subclass may store plain values in a type the backend adapts: those take the call.
+    const test = typesAdaptingPlainValues.has(field.dbType) ? undefined : plainTest(field.plainBinding())
     return `v = o[${attname}];${hook} const c${i} = ${test ? `${test} ? v : ${prepared}` : prepared};`
   })
   const body = [
@@ -109,6 +110,11 @@ export function prepareRelatedForSave(instance: Model, operation: string): void 
   }
 }
 
+/**
+ * What a private field (a generic key) may do before its instance is written. The hooks are about
+ * related objects cached on the instance (its `_state.fieldsCache`): writes skip them for
+ * instances with none cached (`_state.hasRelatedCache` false), which is most new rows.
+ */
 type PrivateFieldHooks = { needsResolve?: (i: Model) => boolean; resolveBeforeSave?: (i: Model, using: string) => Promise<void> }
 
 /**
