@@ -11,7 +11,7 @@ import { prepareValue } from './query/lookups.ts'
 import { connections, runQuery, runSelect } from './connections.ts'
 import type { DatabaseBackend, ValueConverter } from './backends/backend.ts'
 import { ContentTypesError, FieldError, IntegrityError, TransactionManagementError, repr } from './errors.ts'
-import { atomic, inAtomicBlock } from './transaction.ts'
+import { atomic, inAtomicBlock, markForRollbackOnError } from './transaction.ts'
 import { Prefetch, prefetchRelatedObjects } from './prefetch.ts'
 import { dbForRead, dbForWrite } from './routers.ts'
 import { isStrictRelations } from './model-state.ts'
@@ -619,22 +619,28 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
     const qs = this.forWrite()
     const backend = connections.get(qs.db)
     const target = new Query(this.model)
-    const assignments = Object.entries(values).map(([name, value]) => {
+    const updates = Object.entries(values).map(([name, value]) => {
       const field = this.concreteField(name)
       if (field.primaryKey && field.autoCreatedValue) throw new FieldError(`Cannot update the auto primary key '${field.name}' of ${meta.objectName}.`)
-      if (value instanceof Expression) {
-        const resolved = (value as Expression).resolve(target, {})
-        if (target.joins.length > 0) throw new FieldError('Joined field references are not permitted in this query')
-        return sql`${sql.id(field.column)} = ${resolved.compile(backend)}`
-      }
-      const raw = value !== null && typeof value === 'object' && (value as Model)._isModel ? (value as Model).pk : value
-      return sql`${sql.id(field.column)} = ${backend.adaptValue(field.dbType, field.getDbPrepSave(raw))}`
+      return { field, value }
     })
-    if (assignments.length === 0) return 0
+    if (updates.length === 0) return 0
     if (this.query.empty) return 0
-    const statement = sql`UPDATE ${sql.table(meta.dbTable)} SET ${sql.join(assignments)} WHERE ${this.matchingRows(backend)}`
-    const result = await runQuery(qs.db, statement.compile(backend.kysely))
-    return Number(result.numAffectedRows ?? 0)
+    // As Django: a failure from here on (a value refused, the UPDATE itself) dooms the enclosing block.
+    return markForRollbackOnError(qs.db, async () => {
+      const assignments = updates.map(({ field, value }) => {
+        if (value instanceof Expression) {
+          const resolved = (value as Expression).resolve(target, {})
+          if (target.joins.length > 0) throw new FieldError('Joined field references are not permitted in this query')
+          return sql`${sql.id(field.column)} = ${resolved.compile(backend)}`
+        }
+        const raw = value !== null && typeof value === 'object' && (value as Model)._isModel ? (value as Model).pk : value
+        return sql`${sql.id(field.column)} = ${backend.adaptValue(field.dbType, field.getDbPrepSave(raw))}`
+      })
+      const statement = sql`UPDATE ${sql.table(meta.dbTable)} SET ${sql.join(assignments)} WHERE ${this.matchingRows(backend)}`
+      const result = await runQuery(qs.db, statement.compile(backend.kysely))
+      return Number(result.numAffectedRows ?? 0)
+    })
   }
 
   /**

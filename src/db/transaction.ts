@@ -93,6 +93,22 @@ async function withoutSavepoint<T>(state: TransactionState, fn: () => Promise<T>
 }
 
 /**
+ * Runs one write of the model layer (a save's INSERT/UPDATE, `QuerySet.update()`) so that its
+ * failure inside `atomic()` dooms the innermost block, as Django's mark_for_rollback_on_error: the
+ * block's later queries are refused, and it rolls back when it ends (to its savepoint if it has
+ * one), even when the error is caught. Outside a transaction the error simply propagates.
+ */
+export async function markForRollbackOnError<T>(using: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    const state = currentTransaction(using)
+    if (state) state.rollbackOnly = true
+    throw error
+  }
+}
+
+/**
  * Registers a callback to run after the current transaction commits, or now when none is open.
  *
  * @example

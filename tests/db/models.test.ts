@@ -395,6 +395,44 @@ describeEachDialect('models', [modelsApp], () => {
     expect(await Author.objects.filter({ name: 'bulk' }).count()).toBe(0)
   })
 
+  test("a failed save() or update() dooms the enclosing block, as Django's mark_for_rollback_on_error", async () => {
+    const existing = await Author.objects.create({ name: 'existing' })
+    let refused: unknown
+    await atomic(async () => {
+      await Author.objects.create({ name: 'lost' })
+      // A duplicate key: the INSERT fails in the database.
+      const duplicate = await new Author({ pk: existing.pk, name: 'twin' }).save({ forceInsert: true }).then(() => undefined, (error: Error) => error)
+      expect(duplicate).toBeInstanceOf(IntegrityError)
+      refused = await Author.objects.count().then(() => undefined, (error: Error) => error)
+    })
+    expect(refused).toBeInstanceOf(TransactionManagementError)
+    expect(await Author.objects.filter({ name: 'lost' }).count()).toBe(0)
+
+    await atomic(async () => {
+      await Author.objects.create({ name: 'lost too' })
+      // A value the column cannot hold: refused before it is sent, with the same effect.
+      await Author.objects.filter({ name: 'existing' }).update({ name: 'x'.repeat(101) }).catch(() => {})
+      refused = await Author.objects.create({ name: 'after' }).then(() => undefined, (error: Error) => error)
+    })
+    expect(refused).toBeInstanceOf(TransactionManagementError)
+    expect((await Author.objects.all()).map((a) => a.name)).toEqual(['existing'])
+  })
+
+  test('a failed save() inside a nested block undoes that block only; outside atomic() nothing is doomed', async () => {
+    const existing = await Author.objects.create({ name: 'existing' })
+    await atomic(async () => {
+      await Author.objects.create({ name: 'outer' })
+      await atomic(async () => {
+        await Author.objects.create({ name: 'inner' })
+        await new Author({ pk: existing.pk, name: 'twin' }).save({ forceInsert: true }).catch(() => {})
+      })
+      await Author.objects.create({ name: 'after' })
+    })
+    expect((await Author.objects.all()).map((a) => a.name).sort()).toEqual(['after', 'existing', 'outer'])
+    await expect(new Author({ pk: existing.pk, name: 'twin' }).save({ forceInsert: true })).rejects.toThrow(IntegrityError)
+    expect(await Author.objects.count()).toBe(3)
+  })
+
   test('a doomed block inside a savepoint rolls back to the savepoint only', async () => {
     await atomic(async () => {
       await Author.objects.create({ name: 'outer' })

@@ -6,6 +6,7 @@ import { dbForWrite } from '../routers.ts'
 import { prepareRelatedForSave, resolvePrivateFields, saveValue } from './prepare-for-save.ts'
 import { DatabaseError, ImproperlyConfigured } from '../errors.ts'
 import { postSave, preSave } from '../signals.ts'
+import { markForRollbackOnError } from '../transaction.ts'
 
 /** Options of `Model.save()`. */
 export interface SaveOptions {
@@ -47,7 +48,8 @@ export async function saveInstance(instance: Model, options: SaveOptions): Promi
   await resolvePrivateFields(instance, using)
   prepareRelatedForSave(instance, 'save')
   await preSave.sendAsync(model, { instance, raw: false, using, updateFields })
-  const created = await saveTable(instance, using, { ...options, updateFields })
+  // As Django: a failed INSERT or UPDATE dooms the enclosing atomic block (the signals stay outside).
+  const created = await markForRollbackOnError(using, () => saveTable(instance, using, { ...options, updateFields }))
   instance._state.db = using
   instance._state.adding = false
   await postSave.sendAsync(model, { instance, created, raw: false, using, updateFields })
