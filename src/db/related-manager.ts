@@ -3,6 +3,7 @@ import type { ReverseRelation } from './fields/reverse-relation.ts'
 import { Manager } from './manager.ts'
 import { QuerySet } from './queryset.ts'
 import { atomic } from './transaction.ts'
+import { dbForWrite } from './routers.ts'
 import { isStrictRelations } from './model-state.ts'
 import { RelatedObjectNotLoaded } from './model-state.ts'
 
@@ -70,7 +71,7 @@ export class RelatedManager<M extends Model> extends Manager<M> {
   override async create(values: Record<string, unknown> = {}): Promise<M> {
     this.assertSaved()
     this.forgetPrefetched()
-    return this.getQueryset().create({ ...values, [this.fk.name]: this.instance })
+    return this.getQueryset().using(this.writeDb).create({ ...values, [this.fk.name]: this.instance })
   }
 
   /**
@@ -86,10 +87,10 @@ export class RelatedManager<M extends Model> extends Manager<M> {
         throw new TypeError(`'${model._meta.objectName}' instance expected, got ${String(obj)}`)
       }
     }
-    const db = this.instance._state.db ?? undefined
+    const db = this.writeDb
     if (bulk) {
       for (const obj of objects) {
-        if (obj._state.adding || obj._state.db !== (db ?? 'default')) {
+        if (obj._state.adding || obj._state.db !== db) {
           throw new TypeError(`${String(obj)} instance isn't saved. Use bulk: false or save the object first.`)
         }
       }
@@ -132,7 +133,7 @@ export class RelatedManager<M extends Model> extends Manager<M> {
    */
   async set(objects: M[], options: { bulk?: boolean; clear?: boolean } = {}): Promise<void> {
     const bulk = options.bulk ?? true
-    const db = this.instance._state.db ?? undefined
+    const db = this.writeDb
     // Without a nullable key nothing can be detached: set() only adds.
     if (!this.fk.null) return this.add(...objects, { bulk })
     await atomic(async () => {
@@ -151,6 +152,11 @@ export class RelatedManager<M extends Model> extends Manager<M> {
     }, { using: db, savepoint: false })
   }
 
+  /** Where writes go: the router's choice for the related model, hinted with the owner (Django's db_for_write). */
+  private get writeDb(): string {
+    return dbForWrite(this.relation.relatedModel, { instance: this.instance })
+  }
+
   private forgetPrefetched(): void {
     delete this.instance._state.prefetchedObjectsCache[this.cacheName]
     delete this.instance._state.prefetchedQuerysets[this.cacheName]
@@ -165,13 +171,13 @@ export class RelatedManager<M extends Model> extends Manager<M> {
   }
 
   private async detach(qs: QuerySet<M>, objects: M[] | undefined, bulk: boolean): Promise<void> {
-    const db = this.instance._state.db ?? undefined
+    const db = this.writeDb
     if (bulk) {
-      await qs.update({ [this.fk.name]: null })
+      await qs.using(db).update({ [this.fk.name]: null })
       for (const obj of objects ?? []) (obj as any)[this.fk.name] = null
     } else {
       await atomic(async () => {
-        for (const obj of objects ?? await qs) {
+        for (const obj of objects ?? await qs.using(db)) {
           ;(obj as any)[this.fk.name] = null
           await obj.save({ updateFields: [this.fk.name], using: db })
         }

@@ -42,6 +42,15 @@ const router: Router = {
   allowMigrate: (db, appLabel) => (appLabel === 'mdbtests_routed' ? db === 'other' : db === 'default'),
 }
 
+/** Records what writes ask the routers (it routes nothing itself). */
+const asked: string[] = []
+const recorder: Router = {
+  dbForWrite: (model, hints) => {
+    if (model === Pet) asked.push(`${model._meta.label} for ${hints?.instance ? String((hints.instance as Person).name) : '-'}`)
+    return undefined
+  },
+}
+
 /** Row count of a table on one database, straight through Kysely (not the model layer). */
 async function rawCount(alias: string, table: string): Promise<number> {
   const result = await sql<{ n: unknown }>`SELECT COUNT(*) AS n FROM ${sql.table(table)}`.execute(connections.get(alias).kysely)
@@ -347,6 +356,20 @@ describeEachDialect('multidb with a router: default sqlite + other', [app, route
     expect(await rawCount('default', PERSON)).toBe(0)
   })
 
+  test("a reverse manager's writes go where the router sends the related model, hinted with the owner (Django's db_for_write)", async () => {
+    const ann = await Person.objects.create({ name: 'Ann' })
+    const rex = await Pet.objects.create({ name: 'Rex', owner: ann })
+    const bob = await Person.objects.create({ name: 'Bob' })
+    asked.length = 0
+    await bob.pets.add(rex)
+    await bob.pets.add(rex, { bulk: false })
+    await bob.pets.create({ name: 'Fido' })
+    await bob.pets.set([rex])
+    expect(asked.filter((a) => a === 'mdbtests.Pet for Bob').length).toBeGreaterThanOrEqual(4)
+    expect((await bob.pets.all()).map((p) => p.name).sort()).toEqual(['Fido', 'Rex'])
+    expect(rex._state.db).toBe('default')
+  })
+
   test('explicit using() wins over the router', async () => {
     await Person.objects.create({ name: 'Routed by default' })
     const { queries } = await captureQueries(() => Person.objects.using('default').count())
@@ -364,4 +387,4 @@ describeEachDialect('multidb with a router: default sqlite + other', [app, route
     expect(await Report.objects.count()).toBe(0)
     expect(await Person.objects.count()).toBe(1)
   })
-}, { ...OTHER_IS_THE_DIALECT, settings: { routers: [router] } })
+}, { ...OTHER_IS_THE_DIALECT, settings: { routers: [router, recorder] } })
