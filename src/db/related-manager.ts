@@ -142,7 +142,8 @@ export class RelatedManager<M extends Model> extends Manager<M> {
         await this.add(...objects, { bulk })
         return
       }
-      const current = await this.getQueryset()
+      // Re-read where the writes go, as Django (not the owner's database, nor a stale prefetch).
+      const current = await this.getQueryset().using(db)
       const wanted = new Set(objects.map((o) => String(o.pk)))
       const stale = current.filter((o) => !wanted.has(String(o.pk)))
       if (this.fk.null && stale.length > 0) await this.remove(...stale, { bulk })

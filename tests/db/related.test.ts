@@ -312,6 +312,16 @@ describeEachDialect('related objects', [app], (dialect) => {
       expect(await herbert.edited.count()).toBe(0)
     })
 
+    test('set() re-reads the current rows: a prefetched list gone stale does not hide a row to remove', async () => {
+      const { herbert, dune, earthsea } = await seed()
+      const [loaded] = await Author.objects.filter({ pk: herbert.pk }).prefetchRelated('edited')
+      // Dune gets herbert as editor after the prefetch.
+      await Book.objects.filter({ pk: dune.pk }).update({ editor: herbert })
+      await loaded!.edited.set([earthsea])
+      expect((await Book.objects.get({ pk: dune.pk })).editorId).toBeNull()
+      expect(sortedTitles(await Book.objects.filter({ editor: herbert }))).toEqual(['A Wizard of Earthsea'])
+    })
+
     test('set(..., { clear: true }) clears, then adds', async () => {
       const { herbert, dune, earthsea } = await seed()
       const { count } = await counted(() => herbert.edited.set([dune, earthsea], { clear: true }))
