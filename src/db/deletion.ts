@@ -41,11 +41,14 @@ const BATCH = 500
 
 /**
  * Owners of generic relations deleted without loading: one `DELETE … RETURNING` their keys, then
- * the rows they own by exactly those keys.
+ * the rows they own by exactly those keys; or, with keys read beforehand, what they own and then
+ * the owners, by those keys.
  */
 interface OwnersDeletion {
   readonly owners: QuerySet<any>
   readonly owning: ReadonlyArray<Field & BulkRelatedObjects>
+  /** The owners' keys when read beforehand: then the owners go by them, after what they own. */
+  readonly keys: unknown[] | undefined
 }
 
 /**
@@ -140,17 +143,9 @@ export class Collector {
       // nothing refers to the owners (so they may go before what they own), the owners' DELETE
       // gives the keys; else they are read once here.
       const meta = queryset.model._meta.concreteModel._meta
-      if (connections.get(this.using).features.canReturnRowsFromDelete && meta.relatedObjects.length === 0) {
-        this.fastDeletes.push({ owners: queryset, owning })
-        return
-      }
-      const keys = await queryset.valuesList('pk', { flat: true })
-      const owners = queryset.model._meta.baseManager.using(this.using)
-      for (let start = 0; start < keys.length; start += BATCH) {
-        const batch = keys.slice(start, start + BATCH)
-        for (const field of owning) this.fastDeletes.push(field.bulkRelatedObjects(queryset.model, batch, this.using))
-        this.fastDeletes.push(owners.filter({ pk__in: batch }))
-      }
+      const returning = connections.get(this.using).features.canReturnRowsFromDelete && meta.relatedObjects.length === 0
+      const keys = returning ? undefined : await queryset.valuesList('pk', { flat: true })
+      this.fastDeletes.push({ owners: queryset, owning, keys })
       return
     }
     const rows = await queryset.fetch()
@@ -259,17 +254,20 @@ export class Collector {
     return sorted
   }
 
-  private async deleteOwners({ owners, owning }: OwnersDeletion, count: (label: string, n: number) => void): Promise<void> {
-    const keys = await owners.rawDeleteReturningKeys()
+  private async deleteOwners({ owners, owning, keys: known }: OwnersDeletion, count: (label: string, n: number) => void): Promise<void> {
+    const keys = known ?? await owners.rawDeleteReturningKeys()
+    const label = owners.model._meta.concreteModel._meta.label
+    let deleted = known ? 0 : keys.length
     for (let start = 0; start < keys.length; start += BATCH) {
       const batch = keys.slice(start, start + BATCH)
       for (const field of owning) {
         const owned = field.bulkRelatedObjects(owners.model, batch, this.using)
         count(owned.model._meta.concreteModel._meta.label, await owned.rawDelete())
       }
+      if (known) deleted += await owners.model._meta.baseManager.using(this.using).filter({ pk__in: batch }).rawDelete()
     }
     // Counted after what they own, as Django counts the owned rows' fast deletes first.
-    count(owners.model._meta.concreteModel._meta.label, keys.length)
+    count(label, deleted)
   }
 
   /** Deletes everything collected in one transaction; returns the total and the count per label. */

@@ -678,10 +678,8 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
   /** Deletes the matching rows with one DELETE, no signals and no cascade; returns the count. */
   async rawDelete(): Promise<number> {
     if (this.query.empty) return 0
-    const qs = this.forWrite()
-    const backend = connections.get(qs.db)
-    const statement = sql`DELETE FROM ${sql.table(this.model._meta.dbTable)} WHERE ${this.matchingRows(backend)}`
-    const result = await runQuery(qs.db, statement.compile(backend.kysely))
+    const { db, backend, statement } = this.deleteStatement()
+    const result = await runQuery(db, statement.compile(backend.kysely))
     return Number(result.numAffectedRows ?? 0)
   }
 
@@ -691,16 +689,21 @@ export class QuerySet<M extends Model, R = M> implements PromiseLike<R[]>, Async
    */
   async rawDeleteReturningKeys(): Promise<unknown[]> {
     if (this.query.empty) return []
-    const qs = this.forWrite()
-    const backend = connections.get(qs.db)
-    if (!backend.features.canReturnRowsFromDelete) throw new TypeError(`${qs.db}'s database cannot return rows from DELETE.`)
+    const { db, backend, statement } = this.deleteStatement()
+    if (!backend.features.canReturnRowsFromDelete) throw new TypeError(`${db}'s database cannot return rows from DELETE.`)
     const pk = this.model._meta.pk
     // Read back as a select reads the key (SQLite returns big integers as text, to keep every digit).
     const key = sql`${backend.selectColumn(pk.dbType, sql.ref(pk.column))} AS ${sql.id('pk')}`
-    const statement = sql`DELETE FROM ${sql.table(this.model._meta.dbTable)} WHERE ${this.matchingRows(backend)} RETURNING ${key}`
-    const result = await runQuery<Record<string, unknown>>(qs.db, statement.compile(backend.kysely))
+    const result = await runQuery<Record<string, unknown>>(db, sql`${statement} RETURNING ${key}`.compile(backend.kysely))
     const convert = fieldConverter(pk, backend.converter(pk.dbType))
     return result.rows.map((row) => (convert && row.pk !== null ? convert(row.pk) : row.pk))
+  }
+
+  /** `DELETE FROM <table> WHERE <the matching rows>` on the write database. */
+  private deleteStatement(): { db: string; backend: DatabaseBackend; statement: RawBuilder<unknown> } {
+    const db = this.forWrite().db
+    const backend = connections.get(db)
+    return { db, backend, statement: sql`DELETE FROM ${sql.table(this.model._meta.dbTable)} WHERE ${this.matchingRows(backend)}` }
   }
 
   /**

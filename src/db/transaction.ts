@@ -21,7 +21,8 @@ export async function atomic<T>(fn: () => Promise<T> | T, options: { using?: str
   const alias = options.using ?? DEFAULT_DB_ALIAS
   const outer = currentTransaction(alias)
   // A doomed transaction gets no savepoint (as Django): its queries are refused until it ends.
-  if (outer) return options.savepoint === false || outer.rollbackOnly ? withoutSavepoint(outer, fn) : savepointBlock(outer, fn)
+  // Without a savepoint, a nested block shares the enclosing transaction, so its failure dooms it.
+  if (outer) return options.savepoint === false || outer.rollbackOnly ? markForRollbackOnError(alias, async () => fn()) : savepointBlock(outer, fn)
 
   const backend = connections.get(alias)
   const trx = await backend.kysely.startTransaction().execute()
@@ -79,22 +80,8 @@ async function savepointBlock<T>(outer: TransactionState, fn: () => Promise<T> |
 }
 
 /**
- * A nested block that shares its enclosing block's transaction, without a savepoint (Django's
- * `atomic(savepoint=False)`): cheaper, but if it fails, the enclosing block can only roll back;
- * its queries are refused until it ends, even when the error is caught.
- */
-async function withoutSavepoint<T>(state: TransactionState, fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    state.rollbackOnly = true
-    throw error
-  }
-}
-
-/**
- * Runs one write of the model layer (a save's INSERT/UPDATE, `QuerySet.update()`) so that its
- * failure inside `atomic()` dooms the innermost block, as Django's mark_for_rollback_on_error: the
+ * Runs `fn` so that its failure inside `atomic()` dooms the innermost block, as Django's
+ * mark_for_rollback_on_error (a save's INSERT/UPDATE, `QuerySet.update()`, savepoint-less blocks): the
  * block's later queries are refused, and it rolls back when it ends (to its savepoint if it has
  * one), even when the error is caught. Outside a transaction the error simply propagates.
  */
